@@ -1,0 +1,209 @@
+"""One typed settings model, validated at start-up.
+
+Sources, strongest first: environment (MUTAIKA_SECTION__KEY), the TOML file given with
+--config (or MUTAIKA_CONFIG), then the defaults below. config/gateway.example.toml documents
+every key with its default; tests/test_config.py keeps the two in step.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from gateway.errors import ConfigError
+from gateway.types import Language, UrlPolicy
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LimitsSettings(_Section):
+    max_message_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
+    max_mime_depth: int = Field(default=20, gt=0)
+    max_parts: int = Field(default=500, gt=0)
+    max_headers: int = Field(default=1000, gt=0)
+    max_header_bytes: int = Field(default=256 * 1024, gt=0)  # the whole header block
+    max_seconds: float = Field(default=20.0, gt=0)  # wall time per message
+    max_html_bytes: int = Field(default=4 * 1024 * 1024, gt=0)  # larger HTML is cut, with a warning
+    max_html_nodes: int = Field(default=200_000, gt=0)
+    max_text_bytes: int = Field(default=8 * 1024 * 1024, gt=0)  # the output body
+    max_decoded_part_bytes: int = Field(default=64 * 1024 * 1024, gt=0)
+
+
+class SanitizeSettings(_Section):
+    output_charset: Literal["utf-8", "iso-2022-jp"] = "utf-8"
+    url_policy: UrlPolicy = UrlPolicy.DEFANG
+    language: Language = Language.JA
+    notice_template: str = ""  # path to a Jinja2 template; empty: the built-in one for `language`
+    release_contact: str = "情報システム担当"  # who to ask for release, named in the notice
+    prefer_plain: bool = True  # take text/plain over text/html when both are offered
+    limits: LimitsSettings = LimitsSettings()
+
+
+class SmtpSettings(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(default=2525, ge=0, le=65535)
+    hostname: str = "mutaika.localdomain"  # the name in our greeting and Received: header
+    local_domains: list[str] = ["localhost", "localdomain", "lg.jp"]
+    max_recipients: int = Field(default=100, gt=0)
+    max_message_bytes: int = Field(default=25 * 1024 * 1024, gt=0)  # advertised in SIZE
+    client_allow: list[str] = []  # CIDR; empty: every client
+    client_deny: list[str] = []
+    sender_domain_allow: list[str] = []
+    sender_domain_deny: list[str] = []
+    tls_cert: str = ""
+    tls_key: str = ""
+    require_starttls: bool = False
+    timeout_seconds: float = Field(default=300.0, gt=0)
+    listeners: int = Field(default=1, ge=1, le=64)  # SMTP processes sharing the port
+
+    @field_validator("client_allow", "client_deny")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for net in value:
+            try:
+                ipaddress.ip_network(net, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"{net!r} is not a network in CIDR form") from exc
+        return value
+
+    @field_validator("local_domains", "sender_domain_allow", "sender_domain_deny")
+    @classmethod
+    def _lower(cls, value: list[str]) -> list[str]:
+        return [d.strip().lower().rstrip(".") for d in value if d.strip()]
+
+
+class SpoolSettings(_Section):
+    directory: Path = Path("var/spool")
+    fsync: bool = True
+    high_water_bytes: int = Field(default=10 * 1024**3, gt=0)  # above it: 452 4.3.1
+    min_free_bytes: int = Field(default=256 * 1024**2, ge=0)
+    max_attempts: int = Field(default=5, gt=0)  # crash-loop cap before a message is shunted
+
+
+class WorkerSettings(_Section):
+    processes: int = Field(default=2, ge=1, le=64)
+    time_limit_seconds: float = Field(default=60.0, gt=0)  # hard kill, then quarantine whole
+
+
+class DeliverySettings(_Section):
+    relay_url: str = ""  # smtp://host:25, smtps://host:465, lmtp://host:24; empty: maildir
+    starttls: Literal["off", "optional", "required"] = "optional"
+    username: str = ""
+    password: str = ""
+    maildir: Path = Path("var/maildir")
+    connections: int = Field(default=4, ge=1, le=64)
+    timeout_seconds: float = Field(default=60.0, gt=0)
+    retry_schedule_seconds: list[float] = [60, 300, 900, 1800, 3600]
+    retry_jitter: float = Field(default=0.2, ge=0, le=1)
+    max_age_seconds: float = Field(default=5 * 86400, gt=0)
+    dsn_relay_url: str = ""  # internet-side relay for bounces; empty: no DSN is sent
+    dsn_from: str = "MAILER-DAEMON@mutaika.localdomain"
+
+    @field_validator("relay_url", "dsn_relay_url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if value and not value.split("://", 1)[0] in {"smtp", "smtps", "lmtp"}:
+            raise ValueError(f"{value!r}: the scheme must be smtp://, smtps:// or lmtp://")
+        return value
+
+    @field_validator("retry_schedule_seconds")
+    @classmethod
+    def _schedule(cls, value: list[float]) -> list[float]:
+        if not value or any(v <= 0 for v in value):
+            raise ValueError("needs at least one positive delay")
+        return value
+
+
+class QuarantineSettings(_Section):
+    database: Path = Path("var/quarantine.sqlite3")
+    directory: Path = Path("var/quarantine")  # originals and removed parts, one file each
+
+
+class ApiSettings(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8025, ge=0, le=65535)
+    enabled: bool = True
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="MUTAIKA_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        frozen=True,
+    )
+
+    data_dir: Path = Path("var")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    sanitize: SanitizeSettings = SanitizeSettings()
+    smtp: SmtpSettings = SmtpSettings()
+    spool: SpoolSettings = SpoolSettings()
+    workers: WorkerSettings = WorkerSettings()
+    delivery: DeliverySettings = DeliverySettings()
+    quarantine: QuarantineSettings = QuarantineSettings()
+    api: ApiSettings = ApiSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_file = os.environ.get("MUTAIKA_CONFIG")
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if toml_file:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
+        return tuple(sources)
+
+
+def _format_errors(exc: ValidationError, origin: str) -> str:
+    lines = [f"invalid configuration ({origin}):"]
+    for err in exc.errors():
+        key = ".".join(str(p) for p in err["loc"])
+        shown = repr(err.get("input"))
+        if len(shown) > 80:
+            shown = shown[:77] + "..."
+        lines.append(f"  {key} = {shown}: {err['msg']}")
+    return "\n".join(lines)
+
+
+def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
+    """Load and validate; raise ConfigError naming every bad key and value."""
+    origin = "defaults and environment"
+    previous = os.environ.get("MUTAIKA_CONFIG")
+    try:
+        if path is not None:
+            config_path = Path(path)
+            if not config_path.is_file():
+                raise ConfigError(f"configuration file not found: {config_path}")
+            os.environ["MUTAIKA_CONFIG"] = str(config_path)
+            origin = str(config_path)
+        elif previous:
+            origin = previous
+        try:
+            return Settings(**overrides)
+        except ValidationError as exc:
+            raise ConfigError(_format_errors(exc, origin)) from None
+        except (OSError, ValueError) as exc:  # unreadable file, TOML syntax
+            raise ConfigError(f"invalid configuration ({origin}): {exc}") from None
+    finally:
+        if path is not None:
+            if previous is None:
+                os.environ.pop("MUTAIKA_CONFIG", None)
+            else:
+                os.environ["MUTAIKA_CONFIG"] = previous
