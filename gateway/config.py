@@ -114,7 +114,7 @@ class DeliverySettings(_Section):
     @field_validator("relay_url", "dsn_relay_url")
     @classmethod
     def _url(cls, value: str) -> str:
-        if value and not value.split("://", 1)[0] in {"smtp", "smtps", "lmtp"}:
+        if value and value.split("://", 1)[0] not in {"smtp", "smtps", "lmtp"}:
             raise ValueError(f"{value!r}: the scheme must be smtp://, smtps:// or lmtp://")
         return value
 

@@ -9,7 +9,7 @@ class ConfigError(GatewayError):
     """The configuration is invalid; the message names the key and the bad value."""
 
 
-class QuarantineWhole(GatewayError):  # noqa: N818 - a verdict, not an error condition
+class QuarantineWhole(GatewayError):
     """Raised by a pipeline stage: keep the original whole, emit a notice-only mail.
 
     Caught only in gateway.pipeline.base.run_pipeline.

@@ -1,0 +1,66 @@
+"""Generated test mail: an HTML newsletter of a chosen size, optionally with an attachment.
+
+Shaped like what municipal staff receive from vendors and associations: nested layout tables,
+inline styles, many links and images, Japanese and English text.
+"""
+
+from __future__ import annotations
+
+import base64
+import random
+
+_BLOCK = """<tr><td style="padding:8px;font-family:'Meiryo',sans-serif;color:#333">
+<h2 style="font-size:18px;margin:0">第{n}号 お知らせ: 自治体DX推進セミナー</h2>
+<p style="line-height:1.6">平素より格別のご高配を賜り、厚く御礼申し上げます。本セミナーでは
+<strong>LGWAN</strong>環境における業務効率化の事例をご紹介します。Register &amp; join us.</p>
+<table width="100%" cellpadding="4"><tr><td>
+<a href="https://news.example.co.jp/r/{n}?utm_source=mail&amp;id={r}">詳細はこちら</a></td>
+<td><img src="https://img.example.co.jp/banner{n}.png" alt="バナー{n}" width="300"></td>
+</tr><tr><td colspan="2"><ul><li>日時: 2026年12月{d}日 14:00〜16:00</li><li>会場: オンライン</li>
+<li>参加費: 無料</li></ul></td></tr></table>
+<div style="display:none">preheader text {r}</div></td></tr>
+"""
+_HEAD = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>Newsletter</title>
+<style>td{{font-size:14px}} .x{{color:red}}</style></head><body style="margin:0">
+<table width="600" align="center" cellspacing="0" style="border:1px solid #ddd">{rows}</table>
+<p style="font-size:11px">配信停止は <a href="https://news.example.co.jp/unsubscribe?u={r}">こちら</a></p>
+<img src="https://t.example.co.jp/open.gif?u={r}" width="1" height="1"></body></html>"""
+
+
+def newsletter_html(size: int, seed: int = 1) -> str:
+    rng = random.Random(seed)
+    rows: list[str] = []
+    total = 0
+    n = 0
+    while total < size:
+        n += 1
+        row = _BLOCK.format(n=n, r=rng.randrange(10**9), d=1 + n % 28)
+        rows.append(row)
+        total += len(row.encode())
+    return _HEAD.format(rows="".join(rows), r=rng.randrange(10**9))
+
+
+def newsletter_mail(html_size: int, attachment_size: int = 0, seed: int = 1) -> bytes:
+    html = base64.encodebytes(newsletter_html(html_size, seed).encode()).decode()
+    head = (
+        "From: =?UTF-8?B?44OL44Ol44O844K5?= <news@example.co.jp>\r\n"
+        "To: staff@city.example.lg.jp\r\nSubject: =?UTF-8?B?44GK55+l44KJ44Gb?=\r\n"
+        "Date: Thu, 26 Nov 2026 10:00:00 +0900\r\n"
+        f"Message-ID: <bench-{seed}@example.co.jp>\r\nMIME-Version: 1.0\r\n"
+    )
+    html_part = (
+        "Content-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+        + html.replace("\n", "\r\n")
+    )
+    if not attachment_size:
+        return (head + html_part).encode()
+    rng = random.Random(seed)
+    pdf = b"%PDF-1.7\n" + rng.randbytes(attachment_size - 9)
+    attachment = base64.encodebytes(pdf).decode().replace("\n", "\r\n")
+    body = (
+        'Content-Type: multipart/mixed; boundary="b1"\r\n\r\n--b1\r\n' + html_part + "--b1\r\n"
+        'Content-Type: application/pdf; name="report.pdf"\r\n'
+        'Content-Disposition: attachment; filename="report.pdf"\r\n'
+        "Content-Transfer-Encoding: base64\r\n\r\n" + attachment + "--b1--\r\n"
+    )
+    return (head + body).encode()

@@ -1,0 +1,128 @@
+"""`mutaika` command line: serve, sanitize, check-config."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+from gateway import __version__
+from gateway.config import SanitizeSettings, Settings, load_settings
+from gateway.errors import ConfigError
+
+EXIT_OK = 0
+EXIT_FAILED = 1  # some input could not be read or written
+EXIT_USAGE = 2  # bad arguments or configuration
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mutaika", description="無害化 mail gateway")
+    parser.add_argument("--version", action="version", version=f"mutaika {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the gateway (SMTP in, sanitize, deliver)")
+    serve.add_argument("--config", help="TOML file (default: built-in defaults, MUTAIKA_* env)")
+
+    check = sub.add_parser("check-config", help="validate a configuration and print it")
+    check.add_argument("--config")
+
+    san = sub.add_parser("sanitize", help="sanitize .eml files (a dry run of the policy)")
+    san.add_argument("inputs", nargs="+", help="message files; - reads standard input")
+    san.add_argument("--output", "-o", help="output file (default: standard output)")
+    san.add_argument("--report", help="write the JSON report here")
+    san.add_argument("--output-dir", help="batch: write DIR/<name> and DIR/<stem>.json per input")
+    san.add_argument("--config")
+    san.add_argument("--quarantine-id", default="", help="ID to print in the notice")
+    san.add_argument("--jobs", "-j", type=int, default=1, help="batch: worker processes")
+    return parser
+
+
+def _fail(message: str, code: int = EXIT_FAILED) -> int:
+    print(f"mutaika: {message}", file=sys.stderr)
+    return code
+
+
+def _read_input(name: str) -> bytes:
+    if name == "-":
+        return sys.stdin.buffer.read()
+    return Path(name).read_bytes()
+
+
+def _sanitize_file(args: tuple[str, Path, SanitizeSettings, str]) -> str | None:
+    """Batch job: returns an error line, or None. Runs in a worker process."""
+    from gateway.pipeline import sanitize
+
+    name, out_dir, settings, quarantine_id = args
+    try:
+        raw = Path(name).read_bytes()
+    except OSError as exc:
+        return f"cannot read {name}: {exc.strerror or exc}"
+    result = sanitize(raw, settings, quarantine_id=quarantine_id)
+    base = Path(name).name
+    stem = base.rsplit(".", 1)[0] if "." in base.lstrip(".") else base
+    try:
+        (out_dir / base).write_bytes(result.message)
+        report = json.dumps(result.report.to_json(), ensure_ascii=False, indent=1)
+        (out_dir / f"{stem}.json").write_text(report + "\n", encoding="utf-8")
+    except OSError as exc:
+        return f"cannot write {out_dir / base}: {exc.strerror or exc}"
+    return None
+
+
+def _sanitize(args: argparse.Namespace, settings: Settings) -> int:
+    from gateway.pipeline import sanitize
+
+    if args.output_dir:
+        out_dir = Path(args.output_dir)
+        try:
+            out_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            return _fail(f"cannot create {out_dir}: {exc.strerror or exc}")
+        jobs = [(name, out_dir, settings.sanitize, args.quarantine_id) for name in args.inputs]
+        if args.jobs > 1:
+            with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+                errors = [e for e in pool.map(_sanitize_file, jobs, chunksize=16) if e]
+        else:
+            errors = [e for e in map(_sanitize_file, jobs) if e]
+        for error in errors:
+            print(f"mutaika: {error}", file=sys.stderr)
+        return EXIT_FAILED if errors else EXIT_OK
+    if len(args.inputs) > 1:
+        return _fail("several inputs need --output-dir", EXIT_USAGE)
+    try:
+        raw = _read_input(args.inputs[0])
+    except OSError as exc:
+        return _fail(f"cannot read {args.inputs[0]}: {exc.strerror or exc}")
+    result = sanitize(raw, settings.sanitize, quarantine_id=args.quarantine_id)
+    try:
+        if args.output:
+            Path(args.output).write_bytes(result.message)
+        else:
+            sys.stdout.buffer.write(result.message)
+            sys.stdout.buffer.flush()
+        if args.report:
+            report = json.dumps(result.report.to_json(), ensure_ascii=False, indent=1)
+            Path(args.report).write_text(report + "\n", encoding="utf-8")
+    except OSError as exc:
+        return _fail(f"cannot write output: {exc.strerror or exc}")
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    config = args.config or os.environ.get("MUTAIKA_CONFIG")
+    try:
+        settings = load_settings(config)
+    except ConfigError as exc:
+        return _fail(str(exc), EXIT_USAGE)
+    if args.command == "check-config":
+        print(json.dumps(settings.model_dump(mode="json"), indent=2, ensure_ascii=False))
+        return EXIT_OK
+    if args.command == "sanitize":
+        return _sanitize(args, settings)
+    from gateway.app import serve
+
+    return serve(settings)

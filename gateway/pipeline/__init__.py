@@ -1,0 +1,60 @@
+"""The sanitizer: raw mail bytes in, one clean text/plain mail out. Pure: no I/O, no globals."""
+
+from __future__ import annotations
+
+import time
+
+from gateway.config import SanitizeSettings
+from gateway.pipeline.base import run_pipeline
+from gateway.pipeline.context import Context
+from gateway.pipeline.stages import STAGES, WHOLE_STAGES
+from gateway.types import Envelope, SanitizeReport, SanitizeResult, Verdict
+
+__all__ = ["quarantine_whole", "sanitize"]
+
+
+def _context(
+    raw: bytes, settings: SanitizeSettings, envelope: Envelope | None, quarantine_id: str
+) -> Context:
+    report = SanitizeReport(quarantine_id=quarantine_id, size=len(raw))
+    deadline = time.monotonic() + settings.limits.max_seconds
+    return Context(raw=raw, settings=settings, envelope=envelope, report=report, deadline=deadline)
+
+
+def _result(ctx: Context, started: float) -> SanitizeResult:
+    ctx.report.timings_ms["total"] = (time.perf_counter() - started) * 1e3
+    return SanitizeResult(ctx.output, ctx.report, ctx.removed_payloads)
+
+
+def sanitize(
+    raw: bytes,
+    settings: SanitizeSettings,
+    *,
+    envelope: Envelope | None = None,
+    quarantine_id: str = "",
+) -> SanitizeResult:
+    """Sanitize one message. Never raises on bad mail: the worst outcome is quarantined-whole."""
+    started = time.perf_counter()
+    ctx = _context(raw, settings, envelope, quarantine_id)
+    run_pipeline(ctx, STAGES, WHOLE_STAGES)
+    return _result(ctx, started)
+
+
+def quarantine_whole(
+    raw: bytes,
+    settings: SanitizeSettings,
+    *,
+    reason: str,
+    detail: str = "",
+    envelope: Envelope | None = None,
+    quarantine_id: str = "",
+) -> SanitizeResult:
+    """The notice-only mail for a message that must not be read (e.g. killed at the time limit)."""
+    started = time.perf_counter()
+    ctx = _context(raw, settings, envelope, quarantine_id)
+    ctx.report.verdict = Verdict.QUARANTINED_WHOLE
+    ctx.report.reason = reason
+    if detail:
+        ctx.report.warn(f"{reason}: {detail}")
+    run_pipeline(ctx, WHOLE_STAGES, WHOLE_STAGES)
+    return _result(ctx, started)

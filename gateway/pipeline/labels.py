@@ -1,0 +1,121 @@
+"""Every sentence the sanitizer writes into a mail, per language, in one table."""
+
+from __future__ import annotations
+
+from gateway.types import Language, PartFlag
+
+_LABELS: dict[Language, dict[str, str]] = {
+    Language.JA: {
+        "forwarded": "---------- 転送されたメッセージ ----------",
+        "from": "差出人",
+        "date": "日時",
+        "subject": "件名",
+        "no_body": "（本文はありません）",
+        "embedded_removed": "[本文に埋め込まれたファイルを削除しました: {name}]",
+        "unnamed": "（名前なし）",
+        "calendar": "[予定表（招待）の内容]",
+        "signature_removed": "電子署名を削除しました（署名の検証はされていません）。",
+        "encrypted_body": "[暗号化されたメールのため本文を表示できません。原本は隔離されています]",
+        "encrypted_note": "暗号化されたメールのため、本文を表示できません。",
+        "tnef_body": "[winmail.dat の本文]",
+        "text_truncated": "本文が長すぎるため、途中までを表示しています。",
+        "charset_guess": "本文の文字コードを推定して表示しています（文字化けの可能性があります）。",
+        "html_converted": "HTML形式の本文をテキストに変換しました。",
+        "links_neutralized": "本文中のURLは誤ってアクセスしないよう無効化しています（例: hxxp://example[.]com）。",
+    },
+    Language.EN: {
+        "forwarded": "---------- Forwarded message ----------",
+        "from": "From",
+        "date": "Date",
+        "subject": "Subject",
+        "no_body": "(no body)",
+        "embedded_removed": "[A file embedded in the text was removed: {name}]",
+        "unnamed": "(no name)",
+        "calendar": "[Calendar invitation]",
+        "signature_removed": "The digital signature was removed (it was not verified).",
+        "encrypted_body": "[This message is encrypted and cannot be shown. "
+        "The original is quarantined.]",
+        "encrypted_note": "The message is encrypted; its body cannot be shown.",
+        "tnef_body": "[Text of winmail.dat]",
+        "text_truncated": "The body was too long and is shown only in part.",
+        "charset_guess": "The character set of the body was guessed (the text may be garbled).",
+        "html_converted": "The HTML body was converted to plain text.",
+        "links_neutralized": "Links were made inactive so they cannot be opened by mistake "
+        "(e.g. hxxp://example[.]com).",
+    },
+}
+
+_FLAGS: dict[Language, dict[str, str]] = {
+    Language.JA: {
+        PartFlag.TYPE_MISMATCH: "拡張子・宣言と中身の種類が不一致",
+        PartFlag.EXECUTABLE: "実行ファイル",
+        PartFlag.DANGEROUS_EXTENSION: "危険な拡張子",
+        PartFlag.ENCRYPTED_ARCHIVE: "パスワード付き圧縮ファイル",
+        PartFlag.PASSWORD_PROTECTED: "パスワード保護",
+        PartFlag.MACROS: "マクロを含む",
+        PartFlag.ARCHIVE: "圧縮ファイル",
+        PartFlag.INLINE_IMAGE: "本文中の画像",
+        PartFlag.SIGNATURE: "電子署名",
+        PartFlag.ENCRYPTED_MESSAGE: "暗号化メール",
+        PartFlag.CALENDAR: "予定表",
+        PartFlag.TNEF: "Outlook形式(winmail.dat)",
+        PartFlag.EMBEDDED_IN_TEXT: "本文に埋め込み",
+        PartFlag.NESTED_MESSAGE: "転送メール",
+        PartFlag.TRUNCATED: "破損・不完全",
+        PartFlag.ALTERNATIVE_BODY: "代替本文",
+    },
+    Language.EN: {
+        PartFlag.TYPE_MISMATCH: "content does not match its name or declared type",
+        PartFlag.EXECUTABLE: "executable",
+        PartFlag.DANGEROUS_EXTENSION: "dangerous file name",
+        PartFlag.ENCRYPTED_ARCHIVE: "password-protected archive",
+        PartFlag.PASSWORD_PROTECTED: "password-protected",
+        PartFlag.MACROS: "contains macros",
+        PartFlag.ARCHIVE: "archive",
+        PartFlag.INLINE_IMAGE: "inline image",
+        PartFlag.SIGNATURE: "digital signature",
+        PartFlag.ENCRYPTED_MESSAGE: "encrypted message",
+        PartFlag.CALENDAR: "calendar",
+        PartFlag.TNEF: "Outlook winmail.dat",
+        PartFlag.EMBEDDED_IN_TEXT: "embedded in the text",
+        PartFlag.NESTED_MESSAGE: "forwarded message",
+        PartFlag.TRUNCATED: "damaged or incomplete",
+        PartFlag.ALTERNATIVE_BODY: "alternative body",
+    },
+}
+
+_REASONS: dict[Language, dict[str, str]] = {
+    Language.JA: {
+        "too-large": "メールのサイズが上限を超えている",
+        "header-too-large": "ヘッダーが大きすぎる",
+        "too-many-headers": "ヘッダーの数が多すぎる",
+        "too-many-parts": "添付・パートの数が多すぎる",
+        "too-deep": "MIME構造の入れ子が深すぎる",
+        "time-limit": "無害化の処理時間が上限を超えた",
+        "internal-error": "無害化処理で予期しないエラーが発生した",
+        "encrypted": "暗号化されている",
+    },
+    Language.EN: {
+        "too-large": "the message is larger than allowed",
+        "header-too-large": "the header is too large",
+        "too-many-headers": "it has too many header fields",
+        "too-many-parts": "it has too many parts",
+        "too-deep": "its MIME structure is nested too deeply",
+        "time-limit": "sanitizing it took longer than allowed",
+        "internal-error": "the sanitizer met an unexpected error",
+        "encrypted": "it is encrypted",
+    },
+}
+
+
+def label(language: Language, key: str, **values: str) -> str:
+    text = _LABELS[language][key]
+    return text.format(**values) if values else text
+
+
+def flag_label(language: Language, flag: str) -> str:
+    return _FLAGS[language].get(flag, flag)
+
+
+def reason_label(language: Language, reason: str) -> str:
+    return _REASONS[language].get(reason, reason)

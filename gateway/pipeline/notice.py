@@ -1,0 +1,88 @@
+"""The notice at the end of every body: what was removed, why, and how to get it back."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from gateway.errors import ConfigError
+from gateway.pipeline.context import Context
+from gateway.pipeline.labels import flag_label, label, reason_label
+from gateway.pipeline.textclean import one_line
+from gateway.types import Language, RemovedPart, UrlPolicy, Verdict
+
+_BUILTIN = Path(__file__).resolve().parent.parent / "templates"
+
+
+@functools.lru_cache(maxsize=8)
+def load_template(path: str, language: Language) -> jinja2.Template:
+    """The configured template, else the built-in one; cached per process."""
+    if path:
+        template_path = Path(path)
+        directory, name = template_path.parent, template_path.name
+    else:
+        directory, name = _BUILTIN, f"notice_{language.value}.txt.j2"
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(directory)),
+        autoescape=False,  # plain text mail: there is no markup to escape into
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    try:
+        return env.get_template(name)
+    except jinja2.TemplateError as exc:
+        raise ConfigError(f"sanitize.notice_template = {path!r}: {exc}") from None
+
+
+def human_size(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} B"
+
+
+def part_view(part: RemovedPart, language: Language) -> dict[str, Any]:
+    return {
+        "number": part.index + 1,
+        "name": one_line(part.filename) or label(language, "unnamed"),
+        "declared_type": part.declared_type or "-",
+        "detected_type": part.detected_type or "-",
+        "size": human_size(part.size),
+        "flags": "、".join(flag_label(language, f) for f in part.flags)
+        if language is Language.JA
+        else ", ".join(flag_label(language, f) for f in part.flags),
+        "detail": part.detail,
+        "sha256": part.sha256,
+    }
+
+
+def render_notice(ctx: Context) -> str:
+    settings = ctx.settings
+    language = settings.language
+    report = ctx.report
+    notes = list(ctx.notes)
+    if settings.url_policy is UrlPolicy.DEFANG and "hxxp" in ctx.body_text:
+        notes.append(label(language, "links_neutralized"))
+    template = load_template(settings.notice_template, language)
+    return template.render(
+        whole=report.verdict is Verdict.QUARANTINED_WHOLE,
+        reason=reason_label(language, report.reason),
+        removed=[part_view(p, language) for p in report.removed],
+        notes=notes,
+        quarantine_id=report.quarantine_id,
+        contact=settings.release_contact,
+    )
+
+
+class AppendNotice:
+    name = "notice"
+
+    def process(self, ctx: Context) -> None:
+        ctx.body_text = f"{ctx.body_text}\n\n{render_notice(ctx)}".lstrip("\n")

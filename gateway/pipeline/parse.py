@@ -1,0 +1,69 @@
+"""Parse with the stdlib's compat32 policy and bound the shape of the tree.
+
+compat32 rather than policy.default: it is about three times faster on real mail (PERF-ANCHORS)
+and hands us raw header strings, which headers.py decodes better than the stdlib does for
+Japanese mail (split ISO-2022-JP encoded-words, CP932, raw 8-bit).
+"""
+
+from __future__ import annotations
+
+from email.message import Message
+from email.parser import BytesParser
+from email.policy import compat32
+
+from gateway.errors import QuarantineWhole
+from gateway.pipeline.context import Context
+from gateway.pipeline.headers import decode_header_value
+from gateway.pipeline.textclean import one_line
+
+_PARSER = BytesParser(policy=compat32)
+
+
+def parse_message(raw: bytes) -> Message:
+    return _PARSER.parsebytes(raw)
+
+
+def children(part: Message) -> list[Message]:
+    """Sub-parts of a multipart or message/* part; [] for a leaf."""
+    payload = part.get_payload()
+    if isinstance(payload, list):
+        return [p for p in payload if isinstance(p, Message)]
+    return []
+
+
+def measure_tree(root: Message) -> tuple[int, int]:
+    """(number of parts, deepest nesting), iteratively: the tree may be hostile."""
+    count, deepest = 0, 0
+    stack: list[tuple[Message, int]] = [(root, 0)]
+    while stack:
+        part, depth = stack.pop()
+        count += 1
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in children(part))
+    return count, deepest
+
+
+def original_content_type(message: Message) -> str:
+    raw = message.get("Content-Type")
+    return one_line(str(raw))[:200] if raw is not None else "text/plain (none declared)"
+
+
+class Parse:
+    name = "parse"
+
+    def process(self, ctx: Context) -> None:
+        message = parse_message(ctx.raw)
+        ctx.message = message
+        report = ctx.report
+        report.original_content_type = original_content_type(message)
+        report.subject = decode_header_value(message.get("Subject"))
+        report.from_address = decode_header_value(message.get("From"))
+        report.message_id = one_line(str(message.get("Message-ID", "")))[:250]
+        limits = ctx.settings.limits
+        count, depth = measure_tree(message)
+        if count > limits.max_parts:
+            raise QuarantineWhole("too-many-parts", f"{count} > {limits.max_parts}")
+        if depth > limits.max_mime_depth:
+            raise QuarantineWhole("too-deep", f"MIME depth {depth} > {limits.max_mime_depth}")
+        for defect in message.defects[:5]:
+            report.warn(f"malformed: {type(defect).__name__}")

@@ -1,0 +1,126 @@
+"""Body pieces to one plain text: decode, render HTML, cut embedded files, defang URLs."""
+
+from __future__ import annotations
+
+import re
+
+from gateway.pipeline.charset import decode_bytes
+from gateway.pipeline.context import BodyPiece, Context, PieceKind
+from gateway.pipeline.embedded import extract_embedded
+from gateway.pipeline.html_text import html_to_text
+from gateway.pipeline.labels import label
+from gateway.pipeline.textclean import strip_invisible
+from gateway.pipeline.urls import neutralize_urls_in_text
+from gateway.types import PartFlag
+
+# A text/plain part that is really an HTML document (mislabelled spam, broken clients).
+_HTML_DOCUMENT = re.compile(
+    r"\A\s*(?:<!--.*?-->\s*)?<(?:!doctype\s+html|html|head|body)\b", re.IGNORECASE | re.DOTALL
+)
+# Tag-like runs in plain text. Shown as text they are harmless, but a client or a later hop that
+# renders HTML must find no markup: the "<" becomes a full-width "＜" the reader still understands.
+_TAG = re.compile(
+    r"<(?=\s*/?\s*(?:script|style|html|head|body|div|span|table|tr|td|th|iframe|frame|object|"
+    r"embed|form|input|img|meta|link|base|svg|math|font|a\s|p\s*>|br\s*/?>|!--))",
+    re.IGNORECASE,
+)
+
+
+def looks_like_html_document(text: str) -> bool:
+    return _HTML_DOCUMENT.match(text[:4096]) is not None
+
+
+def defang_markup(text: str) -> str:
+    return _TAG.sub("＜", text) if "<" in text else text
+
+
+def normalize_newlines(text: str) -> str:
+    if "\r" not in text:
+        return text
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def quote_lines(text: str, depth: int) -> str:
+    if depth <= 0:
+        return text
+    prefix = "> " * depth
+    return "\n".join(prefix + line if line else prefix.rstrip() for line in text.split("\n"))
+
+
+def tidy(text: str) -> str:
+    """Trailing spaces off every line, no run of more than one blank line, no blank ends."""
+    lines = [line.rstrip() for line in text.split("\n")]
+    kept: list[str] = []
+    for line in lines:
+        if line or (kept and kept[-1]):
+            kept.append(line)
+    while kept and not kept[-1]:
+        kept.pop()
+    return "\n".join(kept)
+
+
+class Render:
+    name = "render"
+
+    def process(self, ctx: Context) -> None:
+        texts = []
+        for piece in ctx.pieces:
+            ctx.check_deadline()
+            text = tidy(self.render_piece(ctx, piece))
+            if text:
+                texts.append(quote_lines(text, piece.quote))
+        body = "\n\n".join(texts)
+        limit = ctx.settings.limits.max_text_bytes
+        if len(body) > limit:
+            body = body[:limit]
+            ctx.note(label(ctx.settings.language, "text_truncated"))
+            ctx.report.warn("body text cut at the size limit")
+        ctx.body_text = body or label(ctx.settings.language, "no_body")
+
+    def render_piece(self, ctx: Context, piece: BodyPiece) -> str:
+        settings = ctx.settings
+        if piece.kind is PieceKind.TEXT:
+            text = piece.text
+        else:
+            decoded = decode_bytes(piece.payload, piece.charset)
+            ctx.report.note_charset(decoded.charset)
+            for warning in decoded.warnings:
+                ctx.report.warn(warning)
+            if not decoded.exact:
+                ctx.note(label(settings.language, "charset_guess"))
+            text = normalize_newlines(decoded.text)
+            is_html = piece.kind is PieceKind.HTML
+            if not is_html and looks_like_html_document(text):
+                ctx.report.warn("a text/plain part holding an HTML document was rendered as HTML")
+                is_html = True
+            if is_html:
+                rendered = html_to_text(
+                    text,
+                    url_policy=settings.url_policy,
+                    language=settings.language,
+                    max_nodes=settings.limits.max_html_nodes,
+                    max_bytes=settings.limits.max_html_bytes,
+                )
+                for warning in rendered.warnings:
+                    ctx.report.warn(warning)
+                ctx.note(label(settings.language, "html_converted"))
+                return strip_invisible(rendered.text)
+            text = self.cut_embedded(ctx, text)
+        text = neutralize_urls_in_text(text, settings.url_policy, settings.language)
+        return strip_invisible(defang_markup(text))
+
+    @staticmethod
+    def cut_embedded(ctx: Context, text: str) -> str:
+        text, found = extract_embedded(text)
+        for position, embedded in enumerate(found):
+            part = ctx.remove(
+                embedded.payload,
+                filename=embedded.filename,
+                declared_type=f"({embedded.kind})",
+                reason="embedded",
+                flags=[PartFlag.EMBEDDED_IN_TEXT],
+            )
+            name = part.filename or label(ctx.settings.language, "unnamed")
+            marker = label(ctx.settings.language, "embedded_removed", name=name)
+            text = text.replace(f"\x00EMBEDDED:{position}\x00", marker)
+        return text

@@ -1,0 +1,227 @@
+"""Walk the MIME tree in reading order: what becomes body text, what is removed.
+
+Only decisions are made here; decoding and rendering the text is render.py's job. The tree has
+already been bounded in depth and part count by the parse stage, so recursion here is bounded.
+"""
+
+from __future__ import annotations
+
+from email.message import Message
+
+from gateway.pipeline import mimeinfo as mi
+from gateway.pipeline.context import BodyPiece, Context, PieceKind
+from gateway.pipeline.headers import decode_header_value
+from gateway.pipeline.ical import summarize_calendar
+from gateway.pipeline.labels import label
+from gateway.pipeline.parse import children, parse_message
+from gateway.pipeline.tnef import tnef_contents
+from gateway.types import PartFlag
+
+
+def _is_empty_text(part: Message) -> bool:
+    data, _ = mi.payload(part, 4096)
+    return not data.strip()
+
+
+def choose_alternative(alternatives: list[Message], prefer_plain: bool) -> Message | None:
+    """The alternative to show: text/plain first (or HTML first), never an empty one."""
+    order = ("text/plain", "text/html") if prefer_plain else ("text/html", "text/plain")
+    by_rank: list[tuple[int, int, Message]] = []
+    for position, part in enumerate(alternatives):
+        ctype = mi.content_type(part)
+        if ctype in order and not _is_empty_text(part):
+            rank = order.index(ctype)
+        elif ctype.startswith("multipart/"):
+            rank = 2 if prefer_plain else 0  # related/mixed wrapping the HTML alternative
+        else:
+            continue
+        by_rank.append((rank, -position, part))  # equal rank: the later, more faithful one
+    if not by_rank:
+        return None
+    return min(by_rank, key=lambda item: (item[0], item[1]))[2]
+
+
+class _Walker:
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.language = ctx.settings.language
+        self.limit = ctx.settings.limits.max_decoded_part_bytes
+
+    def walk(self, part: Message, quote: int) -> None:
+        self.ctx.check_deadline()
+        ctype = mi.content_type(part)
+        if ctype in mi.NESTED_TYPES:
+            self.nested(part, quote)
+        elif part.is_multipart():
+            self.multipart(part, ctype, quote)
+        else:
+            self.leaf(part, ctype, quote)
+
+    def multipart(self, part: Message, ctype: str, quote: int) -> None:
+        kids = children(part)
+        if ctype == "multipart/alternative":
+            chosen = choose_alternative(kids, self.ctx.settings.prefer_plain)
+            for kid in kids:
+                if kid is chosen:
+                    self.walk(kid, quote)
+                else:
+                    self.drop_alternative(kid, quote)
+        elif ctype == "multipart/related":
+            root = self.related_root(part, kids)
+            for kid in kids:
+                if kid is root:
+                    self.walk(kid, quote)
+                else:
+                    self.remove(kid, "inline-image", [PartFlag.INLINE_IMAGE])
+        elif ctype == "multipart/signed":
+            for position, kid in enumerate(kids):
+                if position == 0:
+                    self.walk(kid, quote)
+                else:
+                    self.remove(kid, "signature", [PartFlag.SIGNATURE])
+                    self.ctx.note(label(self.language, "signature_removed"))
+        elif ctype == "multipart/encrypted":
+            self.encrypted(kids, quote)
+        else:
+            for kid in kids:
+                self.walk(kid, quote)
+
+    def drop_alternative(self, part: Message, quote: int) -> None:
+        """An alternative not shown: its text is the same content; anything else is listed."""
+        ctype = mi.content_type(part)
+        if ctype in mi.BODY_TYPES:
+            return
+        if ctype in mi.CALENDAR_TYPES:
+            self.leaf(part, ctype, quote)
+        elif part.is_multipart() and ctype not in mi.NESTED_TYPES:
+            for kid in children(part):
+                self.drop_alternative(kid, quote)
+        else:
+            self.remove(part, "attachment", [PartFlag.ALTERNATIVE_BODY])
+
+    @staticmethod
+    def related_root(part: Message, kids: list[Message]) -> Message | None:
+        start = str(part.get_param("start", "") or "").strip().strip("<>")
+        if start:
+            for kid in kids:
+                if mi.content_id(kid) == start:
+                    return kid
+        return kids[0] if kids else None
+
+    def leaf(self, part: Message, ctype: str, quote: int) -> None:
+        attached = mi.is_attachment(part)
+        readable = mi.transfer_encoding(part) in mi.KNOWN_TRANSFER_ENCODINGS
+        if not readable:  # e.g. x-gzip64: the bytes are not text we can show
+            self.ctx.report.warn(f"unknown transfer encoding {mi.transfer_encoding(part)[:40]!r}")
+            self.remove(part, "attachment", [])
+        elif ctype in mi.BODY_TYPES and not attached:
+            self.body(part, PieceKind.HTML if ctype == "text/html" else PieceKind.PLAIN, quote)
+        elif ctype in mi.REPORT_TEXT_TYPES:
+            self.body(part, PieceKind.PLAIN, quote)
+        elif ctype.startswith("multipart/"):  # no usable boundary: the parser left it as text
+            self.ctx.report.warn(f"{ctype} without a usable boundary was read as text")
+            self.body(part, PieceKind.PLAIN, quote)
+        elif ctype in mi.CALENDAR_TYPES:
+            self.calendar(part, quote)
+        elif ctype in mi.TNEF_TYPES or mi.filename(part).lower() == "winmail.dat":
+            self.tnef(part, quote)
+        elif ctype in mi.SIGNATURE_TYPES:
+            self.remove(part, "signature", [PartFlag.SIGNATURE])
+            self.ctx.note(label(self.language, "signature_removed"))
+        elif ctype in mi.ENCRYPTED_TYPES:
+            self.encrypted([part], quote)
+        else:
+            inline = ctype.startswith("image/") and (
+                mi.disposition(part) == "inline" or bool(mi.content_id(part))
+            )
+            flags = [PartFlag.INLINE_IMAGE] if inline else []
+            self.remove(part, "inline-image" if inline else "attachment", flags)
+
+    def body(self, part: Message, kind: PieceKind, quote: int) -> None:
+        data, cut = mi.payload(part, self.limit)
+        charset = mi.charset(part)
+        if self.ctx.body_charset_hint is None and charset:
+            self.ctx.body_charset_hint = charset
+        if cut:
+            self.ctx.report.warn("a body part was damaged or cut at the size limit")
+        self.ctx.pieces.append(BodyPiece(kind, payload=data, charset=charset, quote=quote))
+
+    def text(self, text: str, quote: int) -> None:
+        if text.strip():
+            self.ctx.pieces.append(BodyPiece(PieceKind.TEXT, text=text, quote=quote))
+
+    def calendar(self, part: Message, quote: int) -> None:
+        data, _ = mi.payload(part, self.limit)
+        summary = summarize_calendar(data, self.language)
+        self.text(f"{label(self.language, 'calendar')}\n{summary}", quote)
+        self.remove(part, "calendar", [PartFlag.CALENDAR], data=data)
+
+    def tnef(self, part: Message, quote: int) -> None:
+        data, _ = mi.payload(part, self.limit)
+        contents = tnef_contents(data)
+        for warning in contents.warnings:
+            self.ctx.report.warn(f"winmail.dat: {warning}")
+        names = ", ".join(name for name, _ in contents.items)
+        detail = f"contains: {names}"[:300] if names else ""
+        self.remove(part, "tnef", [PartFlag.TNEF], data=data, detail=detail)
+        for name, payload in contents.items:
+            self.ctx.remove(
+                payload, filename=name, declared_type="", reason="tnef-item", flags=[PartFlag.TNEF]
+            )
+        if contents.body_text.strip():
+            self.text(f"{label(self.language, 'tnef_body')}\n{contents.body_text}", quote)
+
+    def encrypted(self, parts: list[Message], quote: int) -> None:
+        for part in parts:
+            self.remove(part, "encrypted", [PartFlag.ENCRYPTED_MESSAGE])
+        self.text(label(self.language, "encrypted_body"), quote)
+        self.ctx.note(label(self.language, "encrypted_note"))
+
+    def nested(self, part: Message, quote: int) -> None:
+        kids = children(part)
+        if kids:
+            inner = kids[0]
+        else:  # message/rfc822 with a transfer encoding (not allowed, but sent): decode it
+            data, _ = mi.payload(part, self.limit)
+            inner = parse_message(data)
+        lang = self.language
+        heading = [label(lang, "forwarded")]
+        for key, name in (("from", "From"), ("date", "Date"), ("subject", "Subject")):
+            value = decode_header_value(inner.get(name))
+            if value:
+                heading.append(f"{label(lang, key)}: {value}")
+        self.text("\n".join(heading), quote + 1)
+        self.walk(inner, quote + 1)
+
+    def remove(
+        self,
+        part: Message,
+        reason: str,
+        flags: list[PartFlag],
+        *,
+        data: bytes | None = None,
+        detail: str = "",
+    ) -> None:
+        if part.is_multipart():  # e.g. a multipart inside multipart/related: list its leaves
+            for kid in children(part):
+                self.remove(kid, reason, flags)
+            return
+        cut = False
+        if data is None:
+            data, cut = mi.payload(part, self.limit)
+        self.ctx.remove(
+            data,
+            filename=mi.filename(part),
+            declared_type=mi.content_type(part),
+            reason=reason,
+            flags=[*flags, PartFlag.TRUNCATED] if cut else flags,
+            detail=detail,
+        )
+
+
+class Structure:
+    name = "structure"
+
+    def process(self, ctx: Context) -> None:
+        assert ctx.message is not None, "the parse stage runs first"
+        _Walker(ctx).walk(ctx.message, 0)
