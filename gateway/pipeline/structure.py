@@ -52,6 +52,8 @@ class _Walker:
         ctype = mi.content_type(part)
         if ctype in mi.NESTED_TYPES:
             self.nested(part, quote)
+        elif ctype in mi.REPORT_TEXT_TYPES and part.is_multipart():
+            self.report_blocks(part, quote)
         elif part.is_multipart():
             self.multipart(part, ctype, quote)
         else:
@@ -149,6 +151,14 @@ class _Walker:
     def text(self, text: str, quote: int) -> None:
         if text.strip():
             self.ctx.pieces.append(BodyPiece(PieceKind.TEXT, text=text, quote=quote))
+
+    def report_blocks(self, part: Message, quote: int) -> None:
+        """message/delivery-status and kin: the parser split them into header blocks."""
+        blocks = []
+        for block in children(part):
+            lines = [f"{name}: {decode_header_value(value)}" for name, value in block.items()]
+            blocks.append("\n".join(lines))
+        self.text("\n\n".join(blocks), quote)
 
     def calendar(self, part: Message, quote: int) -> None:
         data, _ = mi.payload(part, self.limit)

@@ -1,0 +1,68 @@
+"""`mutaika sanitize` as a user runs it: files in, files and reports out, clear exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+GOLDEN = Path(__file__).resolve().parent / "data" / "golden"
+
+
+def mutaika(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [sys.executable, "-m", "gateway", *args], input=stdin, capture_output=True, timeout=120,
+        check=False,
+    )
+
+
+def test_single_file_to_stdout_with_report(tmp_path: Path) -> None:
+    report = tmp_path / "r.json"
+    done = mutaika("sanitize", str(GOLDEN / "encrypted-zip.eml"), "--report", str(report))
+    assert done.returncode == 0, done.stderr
+    assert b"X-Mutaika-Verdict: sanitized" in done.stdout
+    data = json.loads(report.read_text(encoding="utf-8"))
+    assert data["verdict"] == "sanitized"
+    assert data["removed"][0]["filename"] == "keiyaku.zip"
+    assert "encrypted-archive" in data["removed"][0]["flags"]
+    for key in ("filename", "declared_type", "detected_type", "size", "sha256", "flags"):
+        assert key in data["removed"][0]
+    for key in ("warnings", "charsets", "timings_ms"):
+        assert key in data
+
+
+def test_stdin_and_output_file(tmp_path: Path) -> None:
+    out = tmp_path / "out.eml"
+    done = mutaika("sanitize", "-", "--output", str(out), stdin=b"Subject: hi\r\n\r\nbody\r\n")
+    assert done.returncode == 0 and out.read_bytes().startswith(b"Subject: hi")
+
+
+def test_batch_writes_message_and_report_per_input(tmp_path: Path) -> None:
+    inputs = [str(GOLDEN / "calendar-invite.eml"), str(GOLDEN / "uuencode-body.eml")]
+    done = mutaika("sanitize", *inputs, "--output-dir", str(tmp_path / "out"))
+    assert done.returncode == 0, done.stderr
+    names = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert names == [
+        "calendar-invite.eml", "calendar-invite.json", "uuencode-body.eml", "uuencode-body.json"
+    ]
+
+
+def test_unreadable_input_is_one_clear_line(tmp_path: Path) -> None:
+    done = mutaika("sanitize", str(tmp_path / "missing.eml"))
+    assert done.returncode == 1
+    error = done.stderr.decode().strip()
+    assert error.count("\n") == 0 and "missing.eml" in error and "Traceback" not in error
+
+
+def test_bad_config_is_a_usage_error(tmp_path: Path) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text('[sanitize]\nurl_policy = "explode"\n')
+    done = mutaika("sanitize", "--config", str(config), str(GOLDEN / "uuencode-body.eml"))
+    assert done.returncode == 2
+    assert b"sanitize.url_policy" in done.stderr and b"Traceback" not in done.stderr
+
+
+def test_several_inputs_need_output_dir() -> None:
+    done = mutaika("sanitize", str(GOLDEN / "uuencode-body.eml"), str(GOLDEN / "uuencode-body.eml"))
+    assert done.returncode == 2 and b"--output-dir" in done.stderr
