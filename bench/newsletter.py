@@ -9,7 +9,28 @@ from __future__ import annotations
 import base64
 import random
 
-_BLOCK = """<tr><td style="padding:8px;font-family:'Meiryo',sans-serif;color:#333">
+# Tag density is calibrated to the corpus: its HTML parts over 8 KB have a median of 61 bytes
+# per tag (quartiles 36 / 61 / 100); this block gives ~49, a little denser than the median.
+# `dense=True` gives ~25 bytes per tag, denser than 3 in 4 real mails: the stress case.
+_BLOCK = """<tr><td style="padding:12px 18px;font-family:'Meiryo',sans-serif;\
+color:#333333;font-size:14px;line-height:1.7">
+<h2 style="font-size:18px;margin:0 0 8px 0;color:#1a4f8b">
+第{n}号 お知らせ: <span style="color:#c00">自治体DX推進セミナー</span>のご案内</h2>
+<p style="margin:0 0 12px 0">平素より格別のご高配を賜り、厚く御礼申し上げます。<br>
+本セミナーでは、<strong>LGWAN接続系</strong>と<strong>インターネット接続系</strong>の<br>
+分離環境における業務効率化の事例、<em>メール無害化</em>の運用上の工夫、<br>
+職員の皆様の負担を減らす手順の見直しについて、ご紹介いただきます。<br>
+Register &amp; join us online; materials will be shared after the session.</p>
+<p style="margin:0 0 12px 0;color:#555555">日時: 2026年12月{d}日 14:00〜16:00<br>
+会場: オンライン（Zoom）<br>参加費: 無料（定員300名・先着順）</p>
+<a href="https://news.example.co.jp/r/{n}?utm_source=mail&amp;utm_medium=newsletter&amp;id={r}" \
+style="display:inline-block;padding:10px 24px;background:#1a4f8b;color:#ffffff;\
+text-decoration:none;border-radius:4px">詳細・お申し込みはこちら</a>
+<img src="https://img.example.co.jp/banner{n}.png" alt="バナー{n}" width="560"
+style="display:block">
+</td></tr>
+"""
+_DENSE_BLOCK = """<tr><td style="padding:8px;font-family:'Meiryo',sans-serif;color:#333">
 <h2 style="font-size:18px;margin:0">第{n}号 お知らせ: 自治体DX推進セミナー</h2>
 <p style="line-height:1.6">平素より格別のご高配を賜り、厚く御礼申し上げます。本セミナーでは
 <strong>LGWAN</strong>環境における業務効率化の事例をご紹介します。Register &amp; join us.</p>
@@ -27,21 +48,24 @@ _HEAD = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>Newsletter</t
 <img src="https://t.example.co.jp/open.gif?u={r}" width="1" height="1"></body></html>"""
 
 
-def newsletter_html(size: int, seed: int = 1) -> str:
+def newsletter_html(size: int, seed: int = 1, *, dense: bool = False) -> str:
     rng = random.Random(seed)
+    block = _DENSE_BLOCK if dense else _BLOCK
     rows: list[str] = []
     total = 0
     n = 0
     while total < size:
         n += 1
-        row = _BLOCK.format(n=n, r=rng.randrange(10**9), d=1 + n % 28)
+        row = block.format(n=n, r=rng.randrange(10**9), d=1 + n % 28)
         rows.append(row)
         total += len(row.encode())
     return _HEAD.format(rows="".join(rows), r=rng.randrange(10**9))
 
 
-def newsletter_mail(html_size: int, attachment_size: int = 0, seed: int = 1) -> bytes:
-    html = base64.encodebytes(newsletter_html(html_size, seed).encode()).decode()
+def newsletter_mail(
+    html_size: int, attachment_size: int = 0, seed: int = 1, *, dense: bool = False
+) -> bytes:
+    html = base64.encodebytes(newsletter_html(html_size, seed, dense=dense).encode()).decode()
     head = (
         "From: =?UTF-8?B?44OL44Ol44O844K5?= <news@example.co.jp>\r\n"
         "To: staff@city.example.lg.jp\r\nSubject: =?UTF-8?B?44GK55+l44KJ44Gb?=\r\n"

@@ -57,6 +57,10 @@ def workloads() -> dict[str, list[bytes]]:
         print(f"note: no corpus at {CORPUS}; corpus figures skipped", file=sys.stderr)
     for kb in (5, 50, 500):
         loads[f"news{kb}"] = [newsletter_mail(kb * 1000, 200_000, seed=s) for s in range(1, 41)]
+    # A stress case: the same size at 2.5 times the corpus's median tag density.
+    loads["dense50"] = [
+        newsletter_mail(50_000, 200_000, seed=s, dense=True) for s in range(1, 41)
+    ]
     return loads
 
 
@@ -106,7 +110,7 @@ def profile(mails: list[bytes]) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--profile", choices=["corpus", "news5", "news50", "news500"])
+    parser.add_argument("--profile", choices=["corpus", "news5", "news50", "news500", "dense50"])
     args = parser.parse_args()
     loads = workloads()
     if args.profile:
