@@ -191,15 +191,31 @@ def _charset_param(part: Message) -> str | None:
 # --- the header block of the output mail --------------------------------------------------------
 
 
+_ENCODED_WORD_TOKEN = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
+
+
 def _addresses(values: list[str], hint: str | None) -> str:
-    """Parsed before decoding: an encoded display name may hold a comma or angle brackets."""
-    texts = [_plain(_unfolded(v)[0], hint) for v in values]
+    """Parsed before decoding: an encoded display name may hold a comma or angle brackets.
+
+    Encoded-words become plain atoms while the address parser runs, because a ':' or '@'
+    inside one (=?UTF-8?Q?a:b?=) would otherwise be read as a group or an address.
+    """
+    words: list[str] = []
+
+    def protect(match: re.Match[str]) -> str:
+        words.append(match.group(0))
+        return f"mutaikaew{len(words) - 1}x"
+
+    def restore(text: str) -> str:
+        return re.sub(r"mutaikaew(\d+)x", lambda m: words[int(m.group(1))], text)
+
+    texts = [_ENCODED_WORD_TOKEN.sub(protect, _plain(_unfolded(v)[0], hint)) for v in values]
     boxes = []
     for name, addr in getaddresses(texts):
-        name, addr = decode_header_value(name, hint), one_line(addr)
+        name, addr = decode_header_value(restore(name), hint), one_line(restore(addr))
         if name or addr:
             boxes.append(mailbox(name, addr))
-    return ", ".join(boxes) if boxes else decode_header_value(", ".join(texts), hint)
+    return ", ".join(boxes) if boxes else decode_header_value(restore(", ".join(texts)), hint)
 
 
 def _ids(value: str, single: bool) -> str:

@@ -218,3 +218,11 @@ def test_any_disposition_bytes_give_a_safe_name(raw: bytes) -> None:
     head = b"Content-Disposition: attachment; filename=" + raw.replace(b"\n", b" ")
     name = part_filename(COMPAT32.parsebytes(head + b"\r\n\r\nx"))
     assert "/" not in name and "\\" not in name and len(name) <= 200
+
+
+def test_encoded_word_with_colon_stays_a_display_name() -> None:
+    msg = BytesParser(policy=email.policy.compat32).parsebytes(
+        b"Reply-To: =?UTF-8?Q?a=0D=0AX-Injected:_1?= <r@example.com>\r\n\r\n"
+    )
+    fields = dict(output_headers(msg))
+    assert fields["Reply-To"] == '"a X-Injected: 1" <r@example.com>'
