@@ -1,0 +1,65 @@
+"""The three durable filesystem steps every spool state change is made of.
+
+With durable=False the fsyncs are skipped (tests and benchmarks only); atomicity through
+rename is kept either way, so a killed process never leaves a half-written visible file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+
+
+def fsync_dir(path: Path, *, durable: bool = True) -> None:
+    if not durable:
+        return
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_file_durably(path: Path, data: bytes, *, durable: bool = True) -> None:
+    """Create `path` (it must not exist) with `data`, flushed to disk before returning.
+
+    O_EXCL because every caller writes into a directory it has just made or a temporary name
+    it owns: an existing file means two writers collided, which must fail loudly.
+    """
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
+    try:
+        view = memoryview(data)
+        while view:
+            written = os.write(fd, view)
+            view = view[written:]
+        if durable:
+            os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def replace_file_durably(path: Path, data: bytes, *, durable: bool = True) -> None:
+    """Atomically replace `path`: write a sibling temporary file, fsync, rename, fsync dir."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with contextlib.suppress(FileNotFoundError):
+        tmp.unlink()
+    write_file_durably(tmp, data, durable=durable)
+    os.replace(tmp, path)
+    fsync_dir(path.parent, durable=durable)
+
+
+def rename_durably(
+    src: Path, dst: Path, *, durable: bool = True, sync_source: bool = True
+) -> None:
+    """Rename (a file or a directory) and make both directory entries durable.
+
+    os.rename, not os.replace semantics matter for directories: renaming onto an existing
+    non-empty directory fails, so an entry is never silently overwritten.
+    sync_source=False when the source is tmp/: a name reappearing there after a crash is
+    harmless, since prepare() empties tmp/, and it saves one fsync per message.
+    """
+    os.rename(src, dst)
+    fsync_dir(dst.parent, durable=durable)
+    if sync_source and src.parent != dst.parent:
+        fsync_dir(src.parent, durable=durable)
