@@ -1,0 +1,151 @@
+"""SMTP relay to the next hop through a small pool of persistent aiosmtplib connections."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Literal
+
+import aiosmtplib
+
+from gateway.delivery.reply import Reply, all_recipients, transient
+from gateway.delivery.target import Target
+
+LOG = logging.getLogger(__name__)
+
+StartTls = Literal["off", "optional", "required"]
+
+# Anything but a reply to a command means the session is unusable (drop, timeout, TLS or AUTH
+# trouble): the mail is retried with 4xx semantics and the client dropped.
+CONNECTION_ERRORS = (aiosmtplib.SMTPException, OSError, TimeoutError)
+
+
+def _mail_options(client: aiosmtplib.SMTP, message: bytes) -> list[str]:
+    options = []
+    if client.supports_extension("size"):
+        options.append(f"SIZE={len(message)}")
+    if not message.isascii() and client.supports_extension("8bitmime"):
+        options.append("BODY=8BITMIME")
+    return options
+
+
+async def _reset(client: aiosmtplib.SMTP) -> None:
+    try:
+        await client.rset()
+    except (aiosmtplib.SMTPException, OSError):
+        client.close()
+
+
+async def transact(
+    client: aiosmtplib.SMTP, sender: str, recipients: list[str], message: bytes
+) -> dict[str, Reply]:
+    """One MAIL/RCPT/DATA transaction with a reply per recipient.
+
+    Connection errors propagate: the caller decides that they mean 4xx for whoever is left.
+    """
+    try:
+        await client.mail(sender, options=_mail_options(client, message))
+    except aiosmtplib.SMTPSenderRefused as exc:
+        await _reset(client)
+        return all_recipients(recipients, Reply(exc.code, exc.message))
+    except (UnicodeEncodeError, ValueError) as exc:
+        await _reset(client)
+        return all_recipients(recipients, Reply(553, f"5.1.7 unusable sender address: {exc}"))
+    replies: dict[str, Reply] = {}
+    accepted: list[str] = []
+    for rcpt in recipients:
+        try:
+            await client.rcpt(rcpt)
+            accepted.append(rcpt)
+        except aiosmtplib.SMTPRecipientRefused as exc:
+            replies[rcpt] = Reply(exc.code, exc.message)
+        except (UnicodeEncodeError, ValueError) as exc:
+            replies[rcpt] = Reply(553, f"5.1.3 unusable recipient address: {exc}")
+    if not accepted:
+        await _reset(client)
+        return replies
+    try:
+        response = await client.data(message)
+        reply = Reply(response.code, response.message)
+    except aiosmtplib.SMTPDataError as exc:
+        reply = Reply(exc.code, exc.message)
+        await _reset(client)
+    replies.update(all_recipients(accepted, reply))
+    return replies
+
+
+class SmtpPool:
+    """Up to `size` concurrent transactions, each on a connection kept open between mails."""
+
+    def __init__(
+        self,
+        target: Target,
+        *,
+        size: int,
+        starttls: StartTls,
+        username: str,
+        password: str,
+        timeout: float,
+        local_hostname: str,
+    ) -> None:
+        self._target = target
+        self._starttls = starttls
+        self._username = username or None
+        self._password = password or None
+        self._timeout = timeout
+        self._local_hostname = local_hostname
+        self._idle: list[aiosmtplib.SMTP] = []
+        self._slots = asyncio.Semaphore(size)
+
+    def _new_client(self) -> aiosmtplib.SMTP:
+        implicit_tls = self._target.scheme == "smtps"
+        start_tls = None if self._starttls == "optional" else self._starttls == "required"
+        return aiosmtplib.SMTP(
+            hostname=self._target.host,
+            port=self._target.port,
+            username=self._username,
+            password=self._password,
+            timeout=self._timeout,
+            local_hostname=self._local_hostname,
+            use_tls=implicit_tls,
+            start_tls=False if implicit_tls else start_tls,
+            # "optional" is opportunistic TLS (Postfix "may"): encrypting without checking the
+            # certificate still beats plain text; "required" and smtps verify it.
+            validate_certs=implicit_tls or self._starttls == "required",
+        )
+
+    async def _checkout(self) -> aiosmtplib.SMTP:
+        while self._idle:
+            client = self._idle.pop()
+            try:
+                await client.rset()  # proves the pooled connection is still alive
+                return client
+            except (aiosmtplib.SMTPException, OSError):
+                client.close()
+        client = self._new_client()
+        await client.connect()
+        return client
+
+    async def send(self, sender: str, recipients: list[str], message: bytes) -> dict[str, Reply]:
+        async with self._slots:
+            try:
+                client = await self._checkout()
+            except CONNECTION_ERRORS as exc:
+                return all_recipients(recipients, transient(f"{self._target}: {exc}"))
+            try:
+                replies = await transact(client, sender, recipients, message)
+            except CONNECTION_ERRORS as exc:
+                client.close()
+                LOG.warning("connection to %s lost: %s", self._target, exc)
+                return all_recipients(recipients, transient(f"{self._target}: {exc}"))
+            if client.is_connected:
+                self._idle.append(client)
+            return replies
+
+    async def close(self) -> None:
+        while self._idle:
+            client = self._idle.pop()
+            try:
+                await client.quit()
+            except (aiosmtplib.SMTPException, OSError):
+                client.close()

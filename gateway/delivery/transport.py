@@ -1,0 +1,91 @@
+"""Pick the transport for a relay URL: Maildir when empty, LMTP, or a pooled SMTP client."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Protocol
+
+from gateway.config import DeliverySettings
+from gateway.delivery.lmtp import deliver_lmtp
+from gateway.delivery.maildir import deliver_maildir
+from gateway.delivery.reply import Reply
+from gateway.delivery.smtp import SmtpPool
+from gateway.delivery.target import Target, parse_target
+
+
+class Transport(Protocol):
+    description: str
+
+    async def send(
+        self, sender: str, recipients: list[str], message: bytes
+    ) -> dict[str, Reply]: ...
+
+    async def close(self) -> None: ...
+
+
+class MaildirTransport:
+    def __init__(self, root: Path) -> None:
+        self._root = root
+        self.description = f"maildir:{root}"
+
+    async def send(self, sender: str, recipients: list[str], message: bytes) -> dict[str, Reply]:
+        return await asyncio.to_thread(deliver_maildir, self._root, message, recipients)
+
+    async def close(self) -> None:
+        return None
+
+
+class LmtpTransport:
+    def __init__(self, target: Target, *, local_hostname: str, timeout: float) -> None:
+        self._target = target
+        self._local_hostname = local_hostname
+        self._timeout = timeout
+        self.description = str(target)
+
+    async def send(self, sender: str, recipients: list[str], message: bytes) -> dict[str, Reply]:
+        return await deliver_lmtp(
+            self._target,
+            sender,
+            recipients,
+            message,
+            local_hostname=self._local_hostname,
+            timeout=self._timeout,
+        )
+
+    async def close(self) -> None:
+        return None
+
+
+class SmtpTransport:
+    def __init__(self, pool: SmtpPool, target: Target) -> None:
+        self._pool = pool
+        self.description = str(target)
+
+    async def send(self, sender: str, recipients: list[str], message: bytes) -> dict[str, Reply]:
+        return await self._pool.send(sender, recipients, message)
+
+    async def close(self) -> None:
+        await self._pool.close()
+
+
+def make_transport(
+    url: str, settings: DeliverySettings, *, local_hostname: str, connections: int | None = None
+) -> Transport:
+    if not url:
+        return MaildirTransport(settings.maildir)
+    target = parse_target(url)
+    if target.scheme == "lmtp":
+        return LmtpTransport(
+            target, local_hostname=local_hostname, timeout=settings.timeout_seconds
+        )
+    pool = SmtpPool(
+        target,
+        size=connections or settings.connections,
+        starttls=settings.starttls,
+        username=settings.username,
+        password=settings.password,
+        timeout=settings.timeout_seconds,
+        local_hostname=local_hostname,
+    )
+    return SmtpTransport(pool, target)

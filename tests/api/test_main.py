@@ -1,0 +1,58 @@
+import asyncio
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import uvicorn
+
+from gateway.api.main import bind_socket, create_app
+from gateway.config import Settings
+from gateway.runtime import open_quarantine, open_spool
+
+
+def _get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+@pytest.fixture
+def api(make_settings: Any) -> Iterator[tuple[str, Settings]]:
+    settings: Settings = make_settings()
+    sock = bind_socket("127.0.0.1", 0)
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), log_config=None, lifespan="off"))
+    thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])))
+    thread.start()
+    try:
+        for _ in range(200):
+            if server.started:
+                break
+            threading.Event().wait(0.02)
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}", settings
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+def test_livez_always_answers(api: tuple[str, Settings]) -> None:
+    assert _get(api[0] + "/livez")[0] == 200
+
+
+def test_readyz_needs_spool_and_quarantine(api: tuple[str, Settings]) -> None:
+    base, settings = api
+    status, body = _get(base + "/readyz")
+    assert status == 503 and "incoming" in body
+    open_spool(settings).prepare()
+    open_quarantine(settings).prepare()
+    assert _get(base + "/readyz") == (200, '{"status":"ok","problems":[]}')
+
+
+def test_metrics_exposes_the_gateway_metrics(api: tuple[str, Settings]) -> None:
+    status, text = _get(api[0] + "/metrics")
+    assert status == 200
+    assert "mutaika_delivery_attempts_total" in text

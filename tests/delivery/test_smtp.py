@@ -1,0 +1,117 @@
+from gateway.delivery.smtp import SmtpPool, StartTls
+from gateway.delivery.target import parse_target
+from tests.fakes.lgwan_mta import FakeMta
+
+MESSAGE = b"Subject: t\r\nFrom: a@example.org\r\n\r\n.leading dot\r\n\xe6\x97\xa5\xe6\x9c\xac\r\n"
+
+
+def _pool(
+    mta: FakeMta,
+    size: int = 2,
+    timeout: float = 5.0,
+    starttls: StartTls = "optional",
+    login: tuple[str, str] = ("", ""),
+) -> SmtpPool:
+    return SmtpPool(
+        parse_target(mta.url),
+        size=size,
+        starttls=starttls,
+        username=login[0],
+        password=login[1],
+        timeout=timeout,
+        local_hostname="gw.test",
+    )
+
+
+async def test_delivers_and_reuses_the_connection(fake_mta: FakeMta) -> None:
+    pool = _pool(fake_mta)
+    for _ in range(3):
+        replies = await pool.send("a@example.org", ["x@lg.jp", "y@lg.jp"], MESSAGE)
+        assert {r.status for r in replies.values()} == {"delivered"}
+    await pool.close()
+    got = fake_mta.messages
+    assert len(got) == 3
+    assert got[0].data == MESSAGE
+    assert got[0].rcpt_tos == ["x@lg.jp", "y@lg.jp"]
+
+
+async def test_per_recipient_replies(fake_mta: FakeMta) -> None:
+    fake_mta.faults.rcpt_replies = {
+        "bad@lg.jp": "550 5.1.1 no such user",
+        "busy@lg.jp": "451 4.3.0 busy",
+    }
+    pool = _pool(fake_mta)
+    replies = await pool.send("a@example.org", ["ok@lg.jp", "bad@lg.jp", "busy@lg.jp"], MESSAGE)
+    await pool.close()
+    assert replies["ok@lg.jp"].status == "delivered"
+    assert replies["bad@lg.jp"].status == "failed"
+    assert replies["busy@lg.jp"].status == "deferred"
+    assert fake_mta.messages[0].rcpt_tos == ["ok@lg.jp"]
+
+
+async def test_data_reply_applies_to_accepted_recipients(fake_mta: FakeMta) -> None:
+    fake_mta.faults.data_reply = "554 5.6.0 content rejected"
+    pool = _pool(fake_mta)
+    replies = await pool.send("a@example.org", ["x@lg.jp"], MESSAGE)
+    assert replies["x@lg.jp"].code == 554
+    fake_mta.faults.clear()  # the pooled connection was reset and still works
+    replies = await pool.send("a@example.org", ["x@lg.jp"], MESSAGE)
+    await pool.close()
+    assert replies["x@lg.jp"].status == "delivered"
+
+
+async def test_down_and_dropped_mean_retry_and_the_pool_recovers(fake_mta: FakeMta) -> None:
+    pool = _pool(fake_mta, timeout=2.0)
+    assert (await pool.send("a@example.org", ["x@lg.jp"], MESSAGE))["x@lg.jp"].status == "delivered"
+    fake_mta.down()
+    replies = await pool.send("a@example.org", ["x@lg.jp"], MESSAGE)
+    assert replies["x@lg.jp"].status == "deferred"
+    fake_mta.up()
+    fake_mta.faults.drop_at = "data"
+    replies = await pool.send("a@example.org", ["x@lg.jp"], MESSAGE)
+    assert replies["x@lg.jp"].status == "deferred"
+    fake_mta.faults.clear()
+    replies = await pool.send("a@example.org", ["x@lg.jp"], MESSAGE)
+    await pool.close()
+    assert replies["x@lg.jp"].status == "delivered"
+    assert len(fake_mta.messages) == 2
+
+
+async def test_slow_peer_past_the_timeout_is_a_retry(fake_mta: FakeMta) -> None:
+    fake_mta.faults.delay = 1.5
+    pool = _pool(fake_mta, timeout=0.5)
+    replies = await pool.send("a@example.org", ["x@lg.jp"], MESSAGE)
+    await pool.close()
+    assert replies["x@lg.jp"].status == "deferred"
+
+
+async def test_null_sender_is_sent_as_empty_path(fake_mta: FakeMta) -> None:
+    pool = _pool(fake_mta)
+    replies = await pool.send("", ["x@lg.jp"], MESSAGE)
+    await pool.close()
+    assert replies["x@lg.jp"].status == "delivered"
+    assert fake_mta.messages[0].mail_from == "<>"  # aiosmtpd records the null path as sent
+
+
+async def test_starttls_required_but_not_offered_is_a_retry(fake_mta: FakeMta) -> None:
+    pool = _pool(fake_mta, starttls="required")
+    replies = await pool.send("a@example.org", ["x@lg.jp"], MESSAGE)
+    await pool.close()
+    assert replies["x@lg.jp"].status == "deferred"
+    assert fake_mta.messages == []
+
+
+async def test_auth_when_a_username_is_set() -> None:
+    with FakeMta(login=("gw", "secret")) as mta:
+        refused = _pool(mta)  # no credentials: the server refuses MAIL
+        assert (await refused.send("a@x.org", ["x@lg.jp"], MESSAGE))[
+            "x@lg.jp"
+        ].status != "delivered"
+        await refused.close()
+        bad = _pool(mta, timeout=1.0, login=("gw", "wrong"))
+        assert (await bad.send("a@x.org", ["x@lg.jp"], MESSAGE))["x@lg.jp"].status == "deferred"
+        await bad.close()
+        good = _pool(mta, login=("gw", "secret"))
+        assert (await good.send("a@x.org", ["x@lg.jp"], MESSAGE))["x@lg.jp"].status == "delivered"
+        await good.close()
+        assert len(mta.messages) == 1
