@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -51,6 +52,30 @@ def _read_input(name: str) -> bytes:
     return Path(name).read_bytes()
 
 
+def report_name(input_name: str) -> str:
+    """`x.eml` → `x.json`; a name whose last dot does not start an extension keeps it whole.
+
+    Corpus and maildir names such as `t.rules__BOUNCE_MESSAGE__fp-bug5882` have dots that are
+    not extensions; cutting there would give many inputs the same report name.
+    """
+    base = Path(input_name).name
+    stem, dot, suffix = base.rpartition(".")
+    if dot and stem and re.fullmatch(r"(?=[0-9]*[A-Za-z])[A-Za-z0-9]{1,5}", suffix):
+        return f"{stem}.json"
+    return f"{base}.json"
+
+
+def colliding_outputs(inputs: list[str]) -> str | None:
+    """The first pair of inputs that would write the same output file, as an error line."""
+    seen: dict[str, str] = {}
+    for name in inputs:
+        for output in (Path(name).name, report_name(name)):
+            if output in seen and seen[output] != name:
+                return f"{seen[output]} and {name} would both write {output}"
+            seen[output] = name
+    return None
+
+
 def _sanitize_file(args: tuple[str, Path, SanitizeSettings, str]) -> str | None:
     """Batch job: returns an error line, or None. Runs in a worker process."""
     from gateway.pipeline import sanitize
@@ -62,11 +87,10 @@ def _sanitize_file(args: tuple[str, Path, SanitizeSettings, str]) -> str | None:
         return f"cannot read {name}: {exc.strerror or exc}"
     result = sanitize(raw, settings, quarantine_id=quarantine_id)
     base = Path(name).name
-    stem = base.rsplit(".", 1)[0] if "." in base.lstrip(".") else base
     try:
         (out_dir / base).write_bytes(result.message)
         report = json.dumps(result.report.to_json(), ensure_ascii=False, indent=1)
-        (out_dir / f"{stem}.json").write_text(report + "\n", encoding="utf-8")
+        (out_dir / report_name(name)).write_text(report + "\n", encoding="utf-8")
     except OSError as exc:
         return f"cannot write {out_dir / base}: {exc.strerror or exc}"
     return None
@@ -76,6 +100,9 @@ def _sanitize(args: argparse.Namespace, settings: Settings) -> int:
     from gateway.pipeline import sanitize
 
     if args.output_dir:
+        collision = colliding_outputs(args.inputs)
+        if collision:
+            return _fail(collision, EXIT_USAGE)
         out_dir = Path(args.output_dir)
         try:
             out_dir.mkdir(parents=True, exist_ok=True)

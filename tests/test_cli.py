@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from gateway.cli import report_name
+
 GOLDEN = Path(__file__).resolve().parent / "data" / "golden"
 
 
@@ -66,3 +68,24 @@ def test_bad_config_is_a_usage_error(tmp_path: Path) -> None:
 def test_several_inputs_need_output_dir() -> None:
     done = mutaika("sanitize", str(GOLDEN / "uuencode-body.eml"), str(GOLDEN / "uuencode-body.eml"))
     assert done.returncode == 2 and b"--output-dir" in done.stderr
+
+
+def test_report_names() -> None:
+    assert report_name("dir/x.eml") == "x.json"
+    assert report_name("t.rules__BOUNCE_MESSAGE__fp-bug5882") == "t.rules__BOUNCE_MESSAGE__fp-bug5882.json"
+    assert report_name("noext") == "noext.json"
+    assert report_name(".hidden") == ".hidden.json"
+    assert report_name("gb2312.1") == "gb2312.1.json"  # a sequence number, not an extension
+
+
+def test_batch_refuses_colliding_outputs(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    for folder in ("a", "b"):
+        (tmp_path / folder / "x.eml").write_bytes(b"Subject: s\r\n\r\nbody\r\n")
+    done = mutaika(
+        "sanitize", str(tmp_path / "a" / "x.eml"), str(tmp_path / "b" / "x.eml"),
+        "--output-dir", str(tmp_path / "out"),
+    )
+    assert done.returncode == 2 and b"would both write x.eml" in done.stderr
+    assert not (tmp_path / "out").exists()

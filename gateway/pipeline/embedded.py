@@ -32,10 +32,14 @@ _UU_BEGIN = r"begin[ \t]+[0-7]{3,4}[ \t]+(?P<uu>[^\r\n]*?)[ \t]*\r?\n"
 _B64_BEGIN = r"begin-base64[ \t]+[0-7]{3,4}[ \t]+(?P<b64>[^\r\n]+?)[ \t]*\r?\n"
 _YENC_BEGIN = r"=ybegin[ \t](?P<ybegin>[^\r\n]*)\r?\n"
 _BINHEX_BEGIN = r"\(This file must be converted with BinHex[^\r\n]*\r?\n"
-# A bare run: eight or more full-width base64 lines, then the short last line if any.
+# A bare run: four or more long base64 lines (indented too: DKIM signatures in bounced headers,
+# a pasted attachment), then the short last line if any. Each line must hold a letter, so a
+# ruler of digits stays text. Four lines of 40+ characters from this alphabet, without a
+# space or a dot, do not occur in prose.
+_B64_LINE = r"[ \t]*(?=[0-9+/]*[A-Za-z])[A-Za-z0-9+/]{40,10000}={0,2}[ \t]*(?:\r?\n|\Z)"
 _B64_RUN = (
-    r"(?P<run>(?:[A-Za-z0-9+/]{60,76}={0,2}[ \t]*\r?\n){8,}"
-    r"(?:[A-Za-z0-9+/]{1,76}={0,2}[ \t]*(?:\r?\n|\Z))?)"
+    rf"(?P<run>(?:{_B64_LINE}){{4,}}"
+    r"(?:[ \t]*[A-Za-z0-9+/]{1,10000}={0,2}[ \t]*(?:\r?\n|\Z))?)"
 )
 _BLOCK = "|".join((_UU_BEGIN, _B64_BEGIN, _YENC_BEGIN, _BINHEX_BEGIN, _B64_RUN))
 # Starting with a literal newline lets the regex engine skip ahead to line starts: on 50 KB

@@ -14,6 +14,7 @@ _LABELS: dict[Language, dict[str, str]] = {
         "embedded_removed": "[本文に埋め込まれたファイルを削除しました: {name}]",
         "unnamed": "（名前なし）",
         "calendar": "[予定表（招待）の内容]",
+        "attached_text": "[添付テキスト: {name}]",
         "signature_removed": "電子署名を削除しました（署名の検証はされていません）。",
         "encrypted_body": "[暗号化されたメールのため本文を表示できません。原本は隔離されています]",
         "encrypted_note": "暗号化されたメールのため、本文を表示できません。",
@@ -32,6 +33,7 @@ _LABELS: dict[Language, dict[str, str]] = {
         "embedded_removed": "[A file embedded in the text was removed: {name}]",
         "unnamed": "(no name)",
         "calendar": "[Calendar invitation]",
+        "attached_text": "[Attached text: {name}]",
         "signature_removed": "The digital signature was removed (it was not verified).",
         "encrypted_body": "[This message is encrypted and cannot be shown. "
         "The original is quarantined.]",

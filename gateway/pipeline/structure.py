@@ -141,6 +141,13 @@ class _Walker:
 
     def body(self, part: Message, kind: PieceKind, quote: int) -> None:
         data, cut = mi.payload(part, self.limit)
+        if b"\x00" in data[:8192]:  # e.g. a gzip whose type lost its subtype: not text at all
+            self.ctx.report.warn("a part declared as text holds binary data")
+            self.remove(part, "attachment", [], data=data)
+            return
+        name = mi.filename(part)
+        if name:  # an inline text attachment: shown, and named so the reader knows it was one
+            self.text(label(self.language, "attached_text", name=name), quote)
         charset = mi.charset(part)
         if self.ctx.body_charset_hint is None and charset:
             self.ctx.body_charset_hint = charset

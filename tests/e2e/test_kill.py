@@ -91,7 +91,8 @@ def test_sigkill_of_the_tree_loses_no_accepted_mail(
     # at most one per delivery lane
     assert len(duplicates) <= 4
     assert set(seen) <= set(range(TOTAL))
-    assert wait_until(lambda: all(spool_count(tmp_path, q) == 0 for q in QUEUES), 10)
+    drained = wait_until(lambda: all(spool_count(tmp_path, q) == 0 for q in QUEUES), 20)
+    assert drained, {q: spool_count(tmp_path, q) for q in QUEUES}
     assert gateway.stop() == 0
 
 

@@ -186,7 +186,21 @@ def test_bare_base64_run_is_cut_completely() -> None:
 
 
 def test_short_base64_runs_stay() -> None:
-    text = "key:\n" + base64.encodebytes(os.urandom(300)).decode()  # 6 lines
+    text = "key:\n" + base64.encodebytes(os.urandom(150)).decode()  # 3 lines
+    assert extract_embedded(text) == (text, [])
+
+
+def test_indented_base64_run_is_cut() -> None:
+    data = os.urandom(250)  # 5 lines, indented like a DKIM signature in bounced headers
+    lines = base64.encodebytes(data).decode().splitlines()
+    text = "DKIM-Signature: v=1;\n" + "".join(f"        {line}\n" for line in lines) + "end\n"
+    out, found = extract_embedded(text)
+    assert out == "DKIM-Signature: v=1;\n\x00EMBEDDED:0\x00\nend\n"
+    assert found[0].payload == data
+
+
+def test_digit_rulers_are_not_base64() -> None:
+    text = "".join("1" * 79 + "\n" for _ in range(6))
     assert extract_embedded(text) == (text, [])
 
 
@@ -257,3 +271,9 @@ def test_any_text_is_handled(pieces: list[str]) -> None:
     assert len(re.findall("\x00EMBEDDED:\\d+\x00", out)) == len(found)
     if not found:
         assert out == text
+
+
+def test_base64_run_cut_short_at_the_end_of_the_text() -> None:
+    lines = base64.encodebytes(os.urandom(216)).decode().splitlines()  # 4 lines, no last newline
+    out, found = extract_embedded("see:\n" + "\n".join(lines))
+    assert out == "see:\n\x00EMBEDDED:0\x00\n" and len(found) == 1
