@@ -7,11 +7,10 @@ import logging
 from gateway.api.main import run_api_process
 from gateway.config import Settings
 from gateway.delivery.runner import run_delivery_process
-from gateway.log import log_event
 from gateway.runtime import open_quarantine, open_spool
 from gateway.smtp.server import run_listener_process
-from gateway.spool.durable import rename_durably
-from gateway.spool.layout import ACTIVE, INCOMING
+from gateway.spool.layout import ACTIVE
+from gateway.spool.recover import return_claim
 from gateway.supervisor import Supervisor
 from gateway.worker import JobSlot, ProcessContext, quarantine_stuck, run_worker_process
 
@@ -42,11 +41,8 @@ def settle_dead_job(settings: Settings, queue_id: str, seconds: float | None) ->
     entry = spool.entry(ACTIVE, queue_id)
     if entry is None:  # the worker finished the move just before it died
         return
-    if seconds is None:
-        # a bare rename, as Spool.prepare() recovers claims: Spool.move() would reset the
-        # attempt counter, and that counter is what stops a crash loop
-        rename_durably(entry.path, spool.root / INCOMING / queue_id, durable=settings.spool.fsync)
-        log_event("requeued", queue_id, reason="worker died", attempts=entry.record.attempts)
+    if seconds is None:  # the worker died: the mail goes back, its crash counter kept
+        return_claim(spool.root, ACTIVE, queue_id, durable=settings.spool.fsync, event="requeued")
         return
     store = open_quarantine(settings)
     try:

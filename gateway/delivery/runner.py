@@ -20,10 +20,9 @@ from gateway.delivery.reply import Reply, all_recipients, transient
 from gateway.delivery.transport import Transport, make_transport
 from gateway.log import configure_logging, log_event
 from gateway.runtime import open_spool
-from gateway.spool.durable import rename_durably
-from gateway.spool.layout import OUTGOING, SENDING
+from gateway.spool.layout import SENDING
+from gateway.spool.recover import requeue_claimed
 from gateway.spool.store import Spool, SpoolEntry
-from gateway.spool.usage import list_entries
 
 LOG = logging.getLogger(__name__)
 IDLE_POLL_SECONDS = 0.02
@@ -204,14 +203,8 @@ def build_runner(settings: Settings, spool: Spool) -> DeliveryRunner:
 
 def requeue_sending(spool: Spool, *, durable: bool) -> int:
     """Put back what a previous delivery process held when it died. Safe only because there is
-    exactly one delivery process and it has not claimed anything yet; a bare rename keeps the
-    claim counter, so a mail that crashes delivery every time still ends in shunt/."""
-    moved = 0
-    for name in sorted(list_entries(spool.root / SENDING)):
-        rename_durably(spool.root / SENDING / name, spool.root / OUTGOING / name, durable=durable)
-        log_event("recovered", name, source=SENDING, queue=OUTGOING)
-        moved += 1
-    return moved
+    exactly one delivery process and it has not claimed anything yet."""
+    return requeue_claimed(spool.root, durable=durable, claimed_queues=(SENDING,))
 
 
 async def serve_delivery(settings: Settings) -> None:

@@ -104,7 +104,7 @@ class Render:
                 for warning in rendered.warnings:
                     ctx.report.warn(warning)
                 ctx.note(label(settings.language, "html_converted"))
-                return strip_invisible(rendered.text)
+                return rendered.text  # html_to_text strips invisible characters itself
             text = self.cut_embedded(ctx, text)
         text = neutralize_urls_in_text(text, settings.url_policy, settings.language)
         return strip_invisible(defang_markup(text))

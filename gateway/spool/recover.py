@@ -67,12 +67,26 @@ def resolve_duplicates(root: Path, *, durable: bool) -> int:
     return removed
 
 
-def requeue_claimed(root: Path, *, durable: bool) -> int:
+def return_claim(
+    root: Path, claimed: str, queue_id: str, *, durable: bool, event: str = "recovered"
+) -> None:
+    """Put one claimed entry back where it was claimed from, by a bare rename.
+
+    Not Spool.move(): that resets the claim counter, and the counter is what moves a mail
+    that keeps killing its worker into shunt/ instead of retrying it forever.
+    """
+    target = RECOVERY_TARGET[claimed]
+    rename_durably(root / claimed / queue_id, root / target / queue_id, durable=durable)
+    log_event(event, queue_id, source=claimed, queue=target)
+
+
+def requeue_claimed(
+    root: Path, *, durable: bool, claimed_queues: tuple[str, ...] = tuple(RECOVERY_TARGET)
+) -> int:
     """Entries claimed by a process that died go back to the queue they were claimed from."""
     moved = 0
-    for claimed, target in RECOVERY_TARGET.items():
+    for claimed in claimed_queues:
         for name in sorted(list_entries(root / claimed)):
-            rename_durably(root / claimed / name, root / target / name, durable=durable)
-            log_event("recovered", name, source=claimed, queue=target)
+            return_claim(root, claimed, name, durable=durable)
             moved += 1
     return moved

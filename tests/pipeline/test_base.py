@@ -74,3 +74,9 @@ def test_timings_are_reported_per_stage() -> None:
     report = sanitize(RAW, SanitizeSettings()).report
     assert {s.name for s in STAGES} <= set(report.timings_ms)
     assert report.timings_ms["total"] >= max(report.timings_ms[s.name] for s in STAGES)
+
+
+def test_quarantined_whole_report_keeps_subject_and_sender() -> None:
+    report = quarantine_whole(RAW, SanitizeSettings(), reason="time-limit").report
+    assert (report.subject, report.from_address) == ("x", "a@example.jp")
+    assert report.original_content_type == "text/plain"
