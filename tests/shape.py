@@ -8,8 +8,18 @@ import re
 from email.message import EmailMessage
 
 ALLOWED_HEADERS = {
-    "from", "to", "cc", "reply-to", "subject", "date", "message-id", "in-reply-to",
-    "references", "mime-version", "content-type", "content-transfer-encoding",
+    "from",
+    "to",
+    "cc",
+    "reply-to",
+    "subject",
+    "date",
+    "message-id",
+    "in-reply-to",
+    "references",
+    "mime-version",
+    "content-type",
+    "content-transfer-encoding",
 }
 TRACE_PREFIX = "x-mutaika-"
 MARKUP = re.compile(

@@ -14,7 +14,10 @@ GOLDEN = Path(__file__).resolve().parent / "data" / "golden"
 
 def mutaika(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
     return subprocess.run(
-        [sys.executable, "-m", "gateway", *args], input=stdin, capture_output=True, timeout=120,
+        [sys.executable, "-m", "gateway", *args],
+        input=stdin,
+        capture_output=True,
+        timeout=120,
         check=False,
     )
 
@@ -46,7 +49,10 @@ def test_batch_writes_message_and_report_per_input(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     names = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert names == [
-        "calendar-invite.eml", "calendar-invite.json", "uuencode-body.eml", "uuencode-body.json"
+        "calendar-invite.eml",
+        "calendar-invite.json",
+        "uuencode-body.eml",
+        "uuencode-body.json",
     ]
 
 
@@ -72,7 +78,10 @@ def test_several_inputs_need_output_dir() -> None:
 
 def test_report_names() -> None:
     assert report_name("dir/x.eml") == "x.json"
-    assert report_name("t.rules__BOUNCE_MESSAGE__fp-bug5882") == "t.rules__BOUNCE_MESSAGE__fp-bug5882.json"
+    assert (
+        report_name("t.rules__BOUNCE_MESSAGE__fp-bug5882")
+        == "t.rules__BOUNCE_MESSAGE__fp-bug5882.json"
+    )
     assert report_name("noext") == "noext.json"
     assert report_name(".hidden") == ".hidden.json"
     assert report_name("gb2312.1") == "gb2312.1.json"  # a sequence number, not an extension
@@ -84,8 +93,11 @@ def test_batch_refuses_colliding_outputs(tmp_path: Path) -> None:
     for folder in ("a", "b"):
         (tmp_path / folder / "x.eml").write_bytes(b"Subject: s\r\n\r\nbody\r\n")
     done = mutaika(
-        "sanitize", str(tmp_path / "a" / "x.eml"), str(tmp_path / "b" / "x.eml"),
-        "--output-dir", str(tmp_path / "out"),
+        "sanitize",
+        str(tmp_path / "a" / "x.eml"),
+        str(tmp_path / "b" / "x.eml"),
+        "--output-dir",
+        str(tmp_path / "out"),
     )
     assert done.returncode == 2 and b"would both write x.eml" in done.stderr
     assert not (tmp_path / "out").exists()

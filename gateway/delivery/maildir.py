@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from gateway.delivery.reply import Reply, all_recipients
+from gateway.durable import rename_durably, write_file_durably
 
 _COUNTER = itertools.count()
 _SUBDIRS = ("tmp", "new", "cur")
@@ -32,31 +33,14 @@ def unique_name() -> str:
     return f"{secs}.M{usecs}P{os.getpid()}Q{next(_COUNTER)}.{host}"
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def write_maildir(root: Path, message: bytes) -> Path:
     """Write into tmp/, fsync, rename into new/, fsync new/: durable when it returns."""
     ensure_maildir(root)
     name = unique_name()
     tmp_path = root / "tmp" / name
-    fd = os.open(tmp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        view = memoryview(message)
-        while view:
-            written = os.write(fd, view)
-            view = view[written:]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    write_file_durably(tmp_path, message, mode=0o600)
     final = root / "new" / name
-    os.rename(tmp_path, final)
-    _fsync_dir(root / "new")
+    rename_durably(tmp_path, final, sync_source=False)  # a leftover in tmp/ is harmless
     return final
 
 

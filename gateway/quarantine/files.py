@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
+
+from gateway.durable import fsync_dir, replace_file_durably
 
 _ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
@@ -21,14 +22,6 @@ def item_dir(root: Path, quarantine_id: str) -> Path:
     return root / quarantine_id[:2] / quarantine_id
 
 
-def fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def make_dirs(root: Path, path: Path) -> None:
     """mkdir -p, fsyncing each parent that gained an entry so the new directory survives a crash."""
     missing: list[Path] = []
@@ -42,26 +35,13 @@ def make_dirs(root: Path, path: Path) -> None:
         fsync_dir(directory.parent)
 
 
-def write_durable(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
-
-
 def write_payloads(directory: Path, original: bytes, parts: list[bytes]) -> None:
     """original.eml and part-<n>.bin; stale parts of an earlier put are removed."""
-    write_durable(directory / "original.eml", original)
+    replace_file_durably(directory / "original.eml", original, mode=0o600, sync_dir=False)
     keep = {"original.eml"}
     for index, payload in enumerate(parts):
         name = f"part-{index}.bin"
-        write_durable(directory / name, payload)
+        replace_file_durably(directory / name, payload, mode=0o600, sync_dir=False)
         keep.add(name)
     for stale in directory.iterdir():
         if stale.name not in keep:

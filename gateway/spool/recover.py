@@ -11,8 +11,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from gateway.durable import fsync_dir, rename_durably
 from gateway.log import log_event
-from gateway.spool.durable import fsync_dir, rename_durably
 from gateway.spool.layout import PROGRESS, QUEUES, RECORD_FILE, RECOVERY_TARGET, TMP
 from gateway.spool.record import SpoolRecord
 from gateway.spool.usage import list_entries

@@ -1,7 +1,7 @@
 """The crash-safe spool: one directory per message, one rename per state change.
 
 See the relay contract for the layout. Every write goes tmp → fsync → rename → fsync of the
-directories (gateway.spool.durable), so a message is either wholly in a queue or not there, and
+directories (gateway.durable), so a message is either wholly in a queue or not there, and
 several processes can share one spool because a claim is a rename that only one of them wins.
 """
 
@@ -17,16 +17,16 @@ import threading
 from collections import deque
 from pathlib import Path
 
-from gateway.errors import SpoolError
-from gateway.log import log_event
-from gateway.metrics import SPOOL_MESSAGES, SPOOL_SHUNTED
-from gateway.spool import recover
-from gateway.spool.durable import (
+from gateway.durable import (
     fsync_dir,
     rename_durably,
     replace_file_durably,
     write_file_durably,
 )
+from gateway.errors import SpoolError
+from gateway.log import log_event
+from gateway.metrics import SPOOL_MESSAGES, SPOOL_SHUNTED
+from gateway.spool import recover
 from gateway.spool.entry import SpoolEntry, SpoolFull
 from gateway.spool.ids import is_queue_id, new_queue_id
 from gateway.spool.layout import (

@@ -32,8 +32,11 @@ class Stop:
 
 def context(raw: bytes = RAW) -> Context:
     return Context(
-        raw=raw, settings=SanitizeSettings(), envelope=None,
-        report=SanitizeReport(quarantine_id="QBASE"), deadline=float("inf"),
+        raw=raw,
+        settings=SanitizeSettings(),
+        envelope=None,
+        report=SanitizeReport(quarantine_id="QBASE"),
+        deadline=float("inf"),
     )
 
 

@@ -33,9 +33,23 @@ def batch(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Path], Path]:
     for source in sorted({f.parent for f in files}):
         members = [str(f) for f in files if f.parent == source]
         done = subprocess.run(
-            [sys.executable, "-m", "gateway", "sanitize", *members,
-             "--output-dir", str(out / source.name), "--jobs", "2", "--quarantine-id", "QTEST"],
-            capture_output=True, text=True, timeout=600, check=False,
+            [
+                sys.executable,
+                "-m",
+                "gateway",
+                "sanitize",
+                *members,
+                "--output-dir",
+                str(out / source.name),
+                "--jobs",
+                "2",
+                "--quarantine-id",
+                "QTEST",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
         )
         assert done.returncode == 0, done.stderr[-2000:]
     return files, out
@@ -90,8 +104,10 @@ def test_no_internal_errors_and_reports_are_complete(batch: tuple[list[Path], Pa
             # Only a mail that really is past a limit may lose its whole body.
             parts, depth = tree_shape(path.read_bytes())
             assert (report["reason"], parts > limits.max_parts, depth > limits.max_mime_depth) in {
-                ("too-many-parts", True, False), ("too-many-parts", True, True),
-                ("too-deep", False, True), ("too-deep", True, True),
+                ("too-many-parts", True, False),
+                ("too-many-parts", True, True),
+                ("too-deep", False, True),
+                ("too-deep", True, True),
             }, (path, report["reason"], parts, depth)
 
 

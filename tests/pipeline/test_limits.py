@@ -59,15 +59,24 @@ def nested_multipart(depth: int) -> bytes:
     for level in range(depth):
         boundary = b"b%d" % level
         body = (
-            b"Content-Type: multipart/mixed; boundary=" + boundary + b"\r\n\r\n--" + boundary
-            + b"\r\n" + body + b"\r\n--" + boundary + b"--\r\n"
+            b"Content-Type: multipart/mixed; boundary="
+            + boundary
+            + b"\r\n\r\n--"
+            + boundary
+            + b"\r\n"
+            + body
+            + b"\r\n--"
+            + boundary
+            + b"--\r\n"
         )
     return HEAD + body
 
 
 def test_too_deep() -> None:
     assert_whole(nested_multipart(30), with_limits(max_mime_depth=10), "too-deep")
-    assert sanitize(nested_multipart(5), with_limits(max_mime_depth=10)).report.verdict == "sanitized"
+    assert (
+        sanitize(nested_multipart(5), with_limits(max_mime_depth=10)).report.verdict == "sanitized"
+    )
 
 
 def test_too_many_parts() -> None:

@@ -16,7 +16,9 @@ from tests.shape import body_text
 RAW = (
     b"From: a@example.jp\r\nSubject: s\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
     b"--b\r\nContent-Type: text/plain\r\n\r\nhi\r\n--b\r\nContent-Type: application/zip\r\n"
-    b"Content-Disposition: attachment; filename=data.zip\r\n\r\nPK\x05\x06" + bytes(18) + b"\r\n--b--\r\n"
+    b"Content-Disposition: attachment; filename=data.zip\r\n\r\nPK\x05\x06"
+    + bytes(18)
+    + b"\r\n--b--\r\n"
 )
 
 

@@ -20,15 +20,23 @@ FAST = settings(
 )
 
 CONTENT_TYPES = [
-    "text/plain", "text/html", "text/calendar", "application/pdf", "application/octet-stream",
-    "image/png", "application/ms-tnef", "application/pkcs7-signature", "message/rfc822",
-    "application/pkcs7-mime", "text/x-unknown", "multipart/mixed", "bogus",
+    "text/plain",
+    "text/html",
+    "text/calendar",
+    "application/pdf",
+    "application/octet-stream",
+    "image/png",
+    "application/ms-tnef",
+    "application/pkcs7-signature",
+    "message/rfc822",
+    "application/pkcs7-mime",
+    "text/x-unknown",
+    "multipart/mixed",
+    "bogus",
 ]
 CHARSETS = ["utf-8", "iso-2022-jp", "shift_jis", "euc-jp", "utf-7", "x-unknown", "", "us-ascii"]
 ENCODINGS = ["7bit", "8bit", "base64", "quoted-printable", "x-uuencode", "bogus", ""]
-TEXT = st.text(
-    alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=300
-)
+TEXT = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=300)
 
 
 def encode(payload: bytes, cte: str) -> bytes:

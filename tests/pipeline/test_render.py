@@ -44,7 +44,10 @@ def test_html_document_sniffing() -> None:
 
 
 def test_text_plain_holding_html_is_rendered() -> None:
-    raw = HEAD + b"Content-Type: text/plain\r\n\r\n<html><body><p>Hi</p><script>x()</script></body></html>"
+    raw = (
+        HEAD
+        + b"Content-Type: text/plain\r\n\r\n<html><body><p>Hi</p><script>x()</script></body></html>"
+    )
     result = sanitize(raw, SanitizeSettings())
     text = body_text(result.message)
     assert text.startswith("Hi\n") and "x()" not in text
@@ -62,12 +65,18 @@ def test_embedded_file_marker_names_the_file() -> None:
 
 
 def test_urls_in_plain_text_are_defanged_and_dangerous_ones_removed() -> None:
-    raw = HEAD + b"Content-Type: text/plain\r\n\r\nsee https://evil.example.com/x and javascript:alert(1)\r\n"
+    raw = (
+        HEAD
+        + b"Content-Type: text/plain\r\n\r\n"
+        + b"see https://evil.example.com/x and javascript:alert(1)\r\n"
+    )
     text = body_text(sanitize(raw, SanitizeSettings()).message)
     assert "hxxps://evil[.]example[.]com/x" in text
     assert "javascript:" not in text
 
 
 def test_bidi_and_zero_width_are_removed_from_body() -> None:
-    raw = HEAD + b"Content-Type: text/plain; charset=utf-8\r\n\r\nab\xe2\x80\xaecd\xe2\x80\x8bef\r\n"
+    raw = (
+        HEAD + b"Content-Type: text/plain; charset=utf-8\r\n\r\nab\xe2\x80\xaecd\xe2\x80\x8bef\r\n"
+    )
     assert body_text(sanitize(raw, SanitizeSettings()).message).startswith("abcdef\n")

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.spool.durable import (
+from gateway.durable import (
     fsync_dir,
     rename_durably,
     replace_file_durably,

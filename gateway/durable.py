@@ -1,4 +1,7 @@
-"""The three durable filesystem steps every spool state change is made of.
+"""The durable filesystem steps every state change of a message is made of.
+
+Used by the spool, the quarantine and Maildir delivery alike: one implementation of
+"tmp + fsync + rename + directory fsync" for the whole gateway.
 
 With durable=False the fsyncs are skipped (tests and benchmarks only); atomicity through
 rename is kept either way, so a killed process never leaves a half-written visible file.
@@ -21,13 +24,15 @@ def fsync_dir(path: Path, *, durable: bool = True) -> None:
         os.close(fd)
 
 
-def write_file_durably(path: Path, data: bytes, *, durable: bool = True) -> None:
+def write_file_durably(
+    path: Path, data: bytes, *, durable: bool = True, mode: int = 0o640
+) -> None:
     """Create `path` (it must not exist) with `data`, flushed to disk before returning.
 
     O_EXCL because every caller writes into a directory it has just made or a temporary name
     it owns: an existing file means two writers collided, which must fail loudly.
     """
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     try:
         view = memoryview(data)
         while view:
@@ -39,14 +44,21 @@ def write_file_durably(path: Path, data: bytes, *, durable: bool = True) -> None
         os.close(fd)
 
 
-def replace_file_durably(path: Path, data: bytes, *, durable: bool = True) -> None:
-    """Atomically replace `path`: write a sibling temporary file, fsync, rename, fsync dir."""
+def replace_file_durably(
+    path: Path, data: bytes, *, durable: bool = True, mode: int = 0o640, sync_dir: bool = True
+) -> None:
+    """Atomically replace `path`: write a sibling temporary file, fsync, rename, fsync dir.
+
+    sync_dir=False for a caller writing several files into one directory: it fsyncs the
+    directory once after the last of them.
+    """
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with contextlib.suppress(FileNotFoundError):
         tmp.unlink()
-    write_file_durably(tmp, data, durable=durable)
+    write_file_durably(tmp, data, durable=durable, mode=mode)
     os.replace(tmp, path)
-    fsync_dir(path.parent, durable=durable)
+    if sync_dir:
+        fsync_dir(path.parent, durable=durable)
 
 
 def rename_durably(
