@@ -110,7 +110,9 @@ def profile(mails: list[bytes]) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--profile", choices=["corpus", "news5", "news50", "news500", "dense50"])
+    names = ["corpus", "news5", "news50", "news500", "dense50"]
+    parser.add_argument("--profile", choices=names, help="cProfile one workload instead")
+    parser.add_argument("--only", choices=names, action="append", help="measure these only")
     args = parser.parse_args()
     loads = workloads()
     if args.profile:
@@ -119,6 +121,8 @@ def main() -> int:
     print(f"{'workload':<9} {'mails':>5} | {'baseline/s':>10} {'p50 ms':>7} {'p99 ms':>7} | "
           f"{'sanitizer/s':>11} {'p50 ms':>7} {'p99 ms':>7} | ratio")
     for name, mails in loads.items():
+        if args.only and name not in args.only:
+            continue
         result = measure(mails, args.rounds)
         base, san = result["baseline"], result["sanitizer"]
         print(

@@ -8,8 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gateway.pipeline.html_text import INVISIBLE, HtmlText, hidden_style, html_to_text
-from gateway.pipeline.textclean import strip_invisible
+from gateway.pipeline.html_text import HtmlText, hidden_style, html_to_text
 from gateway.types import Language, UrlPolicy
 
 NODES = 200_000
@@ -278,13 +277,6 @@ def test_no_markup_survives_but_escaped_text_does() -> None:
 
 def test_invisible_and_bidi_characters_are_stripped() -> None:
     assert text("<p>pay\u200bpal \u202eexe.pdf</p>") == "paypal exe.pdf"
-
-
-def test_the_invisible_precheck_knows_every_character_strip_invisible_removes() -> None:
-    every = "".join(map(chr, range(0x110000)))
-    removed = set(every) - set(strip_invisible(every))
-    assert removed
-    assert all(INVISIBLE.match(char) for char in removed)
 
 
 # --- bounds --------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gateway.pipeline import parts
+from gateway.pipeline import containers, parts
 from gateway.pipeline.parts import describe_removed, detect_type, inspect_payload
 from gateway.types import PartFlag
 
@@ -190,9 +190,9 @@ def test_cp932_member_names_and_dangerous_members_first() -> None:
 
 def test_member_listing_is_capped_and_detail_is_short() -> None:
     raw = make_zip({f"dir/file{i:04d}.txt": b"" for i in range(1500)})
-    listing = parts._zip_listing(raw)
+    listing = containers.zip_listing(raw)
     assert listing is not None
-    assert len(listing.names) == parts.MAX_MEMBERS
+    assert len(listing.names) == containers.MAX_MEMBERS
     assert listing.total == 1500
     part = describe_removed(raw, filename="big.zip", declared_type="application/zip", reason="a")
     assert len(part.detail) <= parts.MAX_DETAIL
