@@ -66,6 +66,8 @@ class SmtpSettings(_Section):
     tls_key: str = ""
     require_starttls: bool = False
     timeout_seconds: float = Field(default=300.0, gt=0)
+    max_connections: int = Field(default=200, gt=0)  # per listener process; more: 421 4.7.0
+    max_connections_per_client: int = Field(default=50, gt=0)
     listeners: int = Field(default=1, ge=1, le=64)  # SMTP processes sharing the port
 
     @field_validator("client_allow", "client_deny")

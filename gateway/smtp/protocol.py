@@ -33,11 +33,26 @@ def peer_host(peer: Any) -> str:
 
 
 class SessionRegistry:
-    """The sessions of one listener; draining makes each close after its current message."""
+    """The sessions of one listener; draining makes each close after its current message.
 
-    def __init__(self) -> None:
+    It also bounds them, like Postfix's process limit and smtpd_client_connection_count_limit:
+    idle or slow sessions must not pile up until the listener runs out of file descriptors.
+    """
+
+    def __init__(self, *, max_sessions: int = 200, max_per_client: int = 50) -> None:
         self.sessions: set[GatewaySMTP] = set()
         self.draining = False
+        self.max_sessions = max_sessions
+        self.max_per_client = max_per_client
+
+    def refusal(self, client: str) -> str | None:
+        """The 421 reply for one more session from `client`, or None when it may come in."""
+        if len(self.sessions) >= self.max_sessions:
+            return status.TOO_MANY_SESSIONS
+        same_client = sum(1 for s in self.sessions if s.client == client)
+        if same_client >= self.max_per_client:
+            return status.TOO_MANY_FROM_CLIENT
+        return None
 
     def drain(self) -> None:
         self.draining = True
@@ -59,15 +74,29 @@ class GatewaySMTP(SMTP):
         super().__init__(handler, **kwargs)
         self._registry = sessions
         self.in_data = False
+        self.client = ""
+        self._refused = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         first = self.transport is None  # STARTTLS calls this again on the same session
+        if first:
+            self.client = peer_host(transport.get_extra_info("peername"))
+            reply = self._registry.refusal(self.client)
+            if reply is not None and isinstance(transport, asyncio.WriteTransport):
+                # Answered before aiosmtpd starts the session: no greeting, no handler task.
+                self._refused = True
+                rejected(reply, client=self.client)
+                transport.write(reply.encode("ascii") + b"\r\n")
+                transport.close()
+                return
         super().connection_made(transport)
         if first:
             SMTP_CONNECTIONS.inc()
             self._registry.sessions.add(self)
 
     def connection_lost(self, error: Exception | None) -> None:
+        if self._refused:
+            return
         self._registry.sessions.discard(self)
         super().connection_lost(error)
 

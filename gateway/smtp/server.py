@@ -71,7 +71,9 @@ class Listener:
 async def start_listener(settings: Settings, spool: Spool, *, reuse_port: bool) -> Listener:
     smtp = settings.smtp
     context = tls_context(smtp)
-    sessions = SessionRegistry()
+    sessions = SessionRegistry(
+        max_sessions=smtp.max_connections, max_per_client=smtp.max_connections_per_client
+    )
     executor = ThreadPoolExecutor(max_workers=SPOOL_THREADS, thread_name_prefix="spool")
     handler = GatewayHandler(smtp, spool, executor=executor)
     loop = asyncio.get_running_loop()

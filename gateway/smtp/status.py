@@ -12,6 +12,8 @@ QUEUED = "250 2.0.0 Ok: queued as {queue_id}"
 START_DATA = "354 End data with <CR><LF>.<CR><LF>"
 
 SHUTTING_DOWN = "421 4.3.2 Service shutting down, try again later"
+TOO_MANY_SESSIONS = "421 4.7.0 Too many connections, try again later"
+TOO_MANY_FROM_CLIENT = "421 4.7.0 Too many connections from your address, try again later"
 INTERNAL_ERROR = "421 4.3.0 Error: internal error, closing"
 LOCAL_ERROR = "451 4.3.0 Error: local error in processing, try again later"
 SPOOL_WRITE_ERROR = "451 4.3.0 Error: queue file write error"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import smtplib
 import socket
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from typing import Any
 import pytest
 
 from gateway.config import Settings
+from gateway.smtp import status
 from gateway.smtp.handler import GatewayHandler
 from gateway.smtp.protocol import GatewaySMTP, SessionRegistry, declared_size, peer_host
 from gateway.spool.store import Spool
@@ -151,3 +153,44 @@ def test_listeners_side_by_side_do_not_share_state(
     with smtplib.SMTP("127.0.0.1", one.port) as client:
         client.sendmail("a@example.com", ["b@lg.jp"], b"one\r\n")
     assert len(one.messages()) == 1 and two.messages() == []
+
+
+async def test_connection_limits_answer_421_before_the_greeting(tmp_path: Path) -> None:
+    spool = Spool(tmp_path, fsync=False)
+    spool.prepare()
+    handler = GatewayHandler(Settings().smtp, spool)
+    loop = asyncio.get_running_loop()
+    registry = SessionRegistry(max_sessions=3, max_per_client=2)
+    server = await loop.create_server(
+        lambda: GatewaySMTP(handler, sessions=registry, hostname="h", loop=loop),
+        "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+
+    def greetings() -> list[bytes]:
+        held = []
+        lines = []
+        for _ in range(3):  # two fill this client's share, the third is one too many
+            sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+            held.append(sock)
+            lines.append(sock.recv(200))
+        for sock in held[:1]:
+            sock.close()
+        time.sleep(0.2)  # the freed slot is seen by the listener
+        again = socket.create_connection(("127.0.0.1", port), timeout=5)
+        held.append(again)
+        lines.append(again.recv(200))
+        for sock in held:
+            sock.close()
+        return lines
+
+    try:
+        lines = await asyncio.to_thread(greetings)
+    finally:
+        server.close()
+        registry.abort_all()
+        await server.wait_closed()
+    assert lines[0].startswith(b"220") and lines[1].startswith(b"220")
+    assert lines[2] == (status.TOO_MANY_FROM_CLIENT + "\r\n").encode()
+    assert lines[3].startswith(b"220")  # a closed session frees its place
+    registry.max_per_client = 10
+    assert registry.refusal("127.0.0.9") is None
