@@ -20,6 +20,7 @@ from gateway.log import configure_logging, log_event
 from gateway.pipeline import quarantine_whole, sanitize
 from gateway.quarantine.store import QuarantineStore
 from gateway.runtime import StopFlag, open_quarantine, open_spool
+from gateway.spool.layout import MESSAGE_FILE
 from gateway.spool.store import Spool, SpoolEntry
 from gateway.types import SanitizeResult
 
@@ -67,7 +68,7 @@ def finish(
     spool: Spool, store: QuarantineStore, entry: SpoolEntry, raw: bytes, result: SanitizeResult
 ) -> SpoolEntry:
     """Quarantine first, then outgoing: a crash between the two re-puts the same id on retry."""
-    store.put(entry.queue_id, entry.record.envelope, raw, result)
+    store.put(entry.queue_id, entry.record.envelope, raw, result, entry.path / MESSAGE_FILE)
     record = dataclasses.replace(
         entry.record,
         verdict=str(result.report.verdict),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 from pathlib import Path
 
@@ -35,9 +37,31 @@ def make_dirs(root: Path, path: Path) -> None:
         fsync_dir(directory.parent)
 
 
-def write_payloads(directory: Path, original: bytes, parts: list[bytes]) -> None:
+def link_or_write(path: Path, data: bytes, source: Path | None) -> None:
+    """`path` becomes a hard link to `source` (already durable) or, failing that, a copy.
+
+    The spool's message file was fsync'd before the 250 and is never rewritten in place, so a
+    link keeps the original without writing and syncing its bytes a second time.
+    """
+    if source is not None:
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.link")
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        try:
+            os.link(source, tmp)
+            os.replace(tmp, path)
+            return
+        except OSError:  # another file system, or the source is gone: write a copy
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+    replace_file_durably(path, data, mode=0o600, sync_dir=False)
+
+
+def write_payloads(
+    directory: Path, original: bytes, parts: list[bytes], original_path: Path | None = None
+) -> None:
     """original.eml and part-<n>.bin; stale parts of an earlier put are removed."""
-    replace_file_durably(directory / "original.eml", original, mode=0o600, sync_dir=False)
+    link_or_write(directory / "original.eml", original, original_path)
     keep = {"original.eml"}
     for index, payload in enumerate(parts):
         name = f"part-{index}.bin"

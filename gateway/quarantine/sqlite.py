@@ -81,11 +81,16 @@ class SqliteQuarantineStore:
             self._connection()
 
     def put(
-        self, quarantine_id: str, envelope: Envelope, original: bytes, result: SanitizeResult
+        self,
+        quarantine_id: str,
+        envelope: Envelope,
+        original: bytes,
+        result: SanitizeResult,
+        original_path: Path | None = None,
     ) -> None:
         directory = item_dir(self._directory, quarantine_id)
         make_dirs(self._directory, directory)
-        write_payloads(directory, original, result.removed_payloads)
+        write_payloads(directory, original, result.removed_payloads, original_path)
         report = result.report
         row = (
             quarantine_id,

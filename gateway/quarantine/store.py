@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Protocol
 
 from gateway.quarantine.models import HoldState, QuarantineRecord
@@ -13,8 +14,11 @@ class QuarantineStore(Protocol):
         """Create what storage needs (directories, schema); called once at start."""
 
     def put(self, quarantine_id: str, envelope: Envelope, original: bytes,
-            result: SanitizeResult) -> None:  # fmt: skip
+            result: SanitizeResult, original_path: Path | None = None) -> None:  # fmt: skip
         """Keep the original and the removed parts; durable on return; idempotent per id.
+
+        `original_path`, when given, is a durable file holding `original` (the spool's copy):
+        it is hard-linked instead of written again.
 
         Putting an id again (a retry, or the time-limit fallback) replaces the payloads and the
         metadata but keeps an admin's state decision (released/deleted).
