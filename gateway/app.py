@@ -17,6 +17,7 @@ import socket
 from pathlib import Path
 
 from gateway.config import Settings
+from gateway.doorbell import clear_run_dir
 from gateway.log import configure_logging
 
 LOG = logging.getLogger(__name__)
@@ -94,6 +95,7 @@ def serve(settings: Settings) -> int:
     settings = resolve_paths(settings)
     configure_logging(settings.log_level)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    clear_run_dir(settings.data_dir)
     metrics_dir = prepare_metrics_dir(settings.data_dir)
     # imported only now: prometheus_client picks its multiprocess mode at import time
     from gateway.runtime import StopFlag

@@ -16,6 +16,7 @@ from multiprocessing.sharedctypes import Synchronized, SynchronizedString
 
 from gateway import metrics
 from gateway.config import Settings
+from gateway.doorbell import DELIVERY, WORKERS, Doorbell, Ringer
 from gateway.log import configure_logging, log_event
 from gateway.pipeline import quarantine_whole, sanitize
 from gateway.quarantine.store import QuarantineStore
@@ -26,7 +27,8 @@ from gateway.types import SanitizeResult
 
 LOG = logging.getLogger(__name__)
 ProcessContext = ForkServerContext | SpawnContext
-IDLE_POLL_SECONDS = 0.02
+# A ring wakes a worker at once; this is only the fallback should a ring be lost.
+IDLE_FALLBACK_SECONDS = 0.5
 _QID_BYTES = 64
 
 
@@ -120,16 +122,21 @@ def quarantine_stuck(
 def run_worker(settings: Settings, slot: JobSlot, stop: StopFlag) -> None:
     spool = open_spool(settings)
     store = open_quarantine(settings)
+    bell = Doorbell(settings.data_dir, WORKERS)
+    delivery = Ringer(settings.data_dir, DELIVERY)
     try:
         while not stop.is_set:
             entry = spool.claim("incoming")
             if entry is None:
-                stop.wait(IDLE_POLL_SECONDS)
+                bell.wait(IDLE_FALLBACK_SECONDS)
                 continue
             slot.begin(entry.queue_id)
             process_entry(spool, store, settings, entry)
             slot.end()  # not on an exception: the supervisor reads the slot to recover the job
+            delivery.ring()
     finally:
+        bell.close()
+        delivery.close()
         store.close()
 
 

@@ -18,6 +18,7 @@ from gateway.delivery.dsn import build_dsn
 from gateway.delivery.outcome import Outcome, apply_replies, pending_recipients
 from gateway.delivery.reply import Reply, all_recipients, transient
 from gateway.delivery.transport import Transport, make_transport
+from gateway.doorbell import DELIVERY, Doorbell
 from gateway.log import configure_logging, log_event
 from gateway.runtime import open_spool
 from gateway.spool.layout import SENDING
@@ -25,7 +26,8 @@ from gateway.spool.recover import requeue_claimed
 from gateway.spool.store import Spool, SpoolEntry
 
 LOG = logging.getLogger(__name__)
-IDLE_POLL_SECONDS = 0.02
+# Workers ring the delivery process for each mail they queue; this is only the fallback.
+IDLE_FALLBACK_SECONDS = 0.5
 REST_SECONDS = 1.0
 DEFERRED_SCAN_SECONDS = 0.5
 ERROR_PAUSE_SECONDS = 1.0
@@ -46,8 +48,12 @@ class DeliveryRunner:
         self._dsn_transport = dsn_transport
         self.stopping = asyncio.Event()
         self._work = asyncio.Event()
+        self._rung = asyncio.Event()  # new mail in outgoing/: a worker rang, or a retry is due
 
-    async def run(self) -> None:
+    async def run(self, bell: Doorbell | None = None) -> None:
+        loop = asyncio.get_running_loop()
+        if bell is not None:
+            loop.add_reader(bell.fileno(), self._on_ring, bell)
         lanes = [
             asyncio.create_task(self._lane(leader=n == 0))
             for n in range(self._settings.delivery.connections)
@@ -56,7 +62,13 @@ class DeliveryRunner:
         try:
             await asyncio.gather(*lanes, scanner)
         finally:
+            if bell is not None:
+                loop.remove_reader(bell.fileno())
             await self.close()
+
+    def _on_ring(self, bell: Doorbell) -> None:
+        bell.drain()
+        self._rung.set()
 
     async def close(self) -> None:
         """Close the connections (QUIT on pooled SMTP sessions)."""
@@ -68,6 +80,7 @@ class DeliveryRunner:
         """Lanes finish the mail in hand, then return; resting lanes are woken to see it."""
         self.stopping.set()
         self._work.set()
+        self._rung.set()
 
     async def _sleep(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
@@ -78,7 +91,8 @@ class DeliveryRunner:
         last_count = 0.0
         while not self.stopping.is_set():
             try:
-                await asyncio.to_thread(self._spool.due_deferred, time.time())
+                if await asyncio.to_thread(self._spool.due_deferred, time.time()):
+                    self._rung.set()
                 if time.monotonic() - last_count >= COUNT_SECONDS:
                     last_count = time.monotonic()
                     await asyncio.to_thread(self._spool.counts)
@@ -87,10 +101,13 @@ class DeliveryRunner:
             await self._sleep(DEFERRED_SCAN_SECONDS)
 
     async def _idle(self, leader: bool) -> None:
-        """Only the leader polls an empty queue every 20 ms; the others rest until it finds
-        work, so an idle gateway does not list outgoing/ delivery.connections times as often."""
+        """Only the leader waits for a ring (cleared after the wait, so a ring that came while
+        it was claiming is not lost); the others rest until it finds work, so an idle gateway
+        does not list outgoing/ delivery.connections times per ring."""
         if leader:
-            await self._sleep(IDLE_POLL_SECONDS)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._rung.wait(), IDLE_FALLBACK_SECONDS)
+            self._rung.clear()
             return
         self._work.clear()
         with contextlib.suppress(TimeoutError):
@@ -214,7 +231,11 @@ async def serve_delivery(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, runner.stop)
-    await runner.run()
+    bell = Doorbell(settings.data_dir, DELIVERY)
+    try:
+        await runner.run(bell)
+    finally:
+        bell.close()
 
 
 def run_delivery_process(settings: Settings) -> None:

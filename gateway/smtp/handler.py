@@ -13,6 +13,7 @@ import asyncio
 import functools
 import logging
 import time
+from collections.abc import Callable
 from concurrent.futures import Executor
 from typing import Any
 
@@ -37,10 +38,16 @@ log = logging.getLogger(__name__)
 
 class GatewayHandler:
     def __init__(
-        self, settings: SmtpSettings, spool: Spool, *, executor: Executor | None = None
+        self,
+        settings: SmtpSettings,
+        spool: Spool,
+        *,
+        executor: Executor | None = None,
+        on_accepted: Callable[[], None] | None = None,
     ) -> None:
         self._settings = settings
         self._spool = spool
+        self._on_accepted = on_accepted  # wakes the sanitizer workers
         self._executor = executor  # spool writes fsync: keep them off the event loop
         self._clients = ClientPolicy.from_cidrs(settings.client_allow, settings.client_deny)
 
@@ -124,6 +131,8 @@ class GatewayHandler:
             return tempfailed(status.LOCAL_ERROR, "exception", client=client)
         SMTP_ACCEPTED.inc()
         SMTP_MESSAGE_BYTES.observe(len(raw))
+        if self._on_accepted is not None:
+            self._on_accepted()
         log_event(
             "accepted", queue_id, message_id=printable(message_id),
             sender=printable(sender), recipients=[printable(r) for r in spooled.rcpt_tos],

@@ -14,6 +14,7 @@ import ssl
 from concurrent.futures import ThreadPoolExecutor
 
 from gateway.config import Settings, SmtpSettings
+from gateway.doorbell import WORKERS, Ringer
 from gateway.errors import ConfigError
 from gateway.log import configure_logging
 from gateway.smtp import status
@@ -75,7 +76,8 @@ async def start_listener(settings: Settings, spool: Spool, *, reuse_port: bool) 
         max_sessions=smtp.max_connections, max_per_client=smtp.max_connections_per_client
     )
     executor = ThreadPoolExecutor(max_workers=SPOOL_THREADS, thread_name_prefix="spool")
-    handler = GatewayHandler(smtp, spool, executor=executor)
+    ringer = Ringer(settings.data_dir, WORKERS)
+    handler = GatewayHandler(smtp, spool, executor=executor, on_accepted=ringer.ring)
     loop = asyncio.get_running_loop()
 
     def factory() -> GatewaySMTP:
