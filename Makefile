@@ -17,6 +17,7 @@ bench-sanitize:
 
 bench-relay:
 	scripts/setup.sh dev
+	bench/relay_setup.sh
 	.venv/bin/python bench/relay_bench.py
 
 clean:
