@@ -18,16 +18,16 @@ from gateway.pipeline.urls import neutralize_url, neutralize_urls_in_text, remov
 from gateway.types import Language, UrlPolicy
 
 
-def _names(spaced: str) -> frozenset[str]:
+def tag_names(spaced: str) -> frozenset[str]:
     return frozenset(spaced.split())
 
 
 # Elements that only break lines around their children; leave() and the walk both need them.
-BLOCK = _names(
+BLOCK = tag_names(
     "div section article header footer nav aside main address form fieldset legend center"
     " figure figcaption details summary caption tbody thead tfoot body html"
 )
-PARAGRAPH = _names("p h1 h2 h3 h4 h5 h6 dl")
+PARAGRAPH = tag_names("p h1 h2 h3 h4 h5 h6 dl")
 MAX_STYLE = 4096
 MAX_PREFIX = 16  # indentation levels shown; deeper nesting stays at this depth
 

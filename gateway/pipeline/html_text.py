@@ -24,6 +24,7 @@ from gateway.pipeline.html_render import (
     PARAGRAPH,
     Attrs,
     Renderer,
+    tag_names,
 )
 from gateway.types import Language, UrlPolicy
 
@@ -31,17 +32,13 @@ DEFAULT_MAX_BYTES = 4 * 1024 * 1024
 _DEEP = 1000  # block nesting no real mail reaches: worth a warning
 
 
-def _names(spaced: str) -> frozenset[str]:
-    return frozenset(spaced.split())
-
-
 # Categories of elements; anything not named is inline and only its children matter.
-_DROP = _names(
+_DROP = tag_names(
     "script style head title template noscript select datalist option optgroup meta link"
     " base param source track map area colgroup col"
 )
-_EMBED = _names("object embed iframe frame frameset applet svg math audio video")
-_SPECIAL = _names(
+_EMBED = tag_names("object embed iframe frame frameset applet svg math audio video")
+_SPECIAL = tag_names(
     "a br td th img tr table ul ol menu dir li blockquote dd dt pre textarea listing xmp"
     " plaintext hr input"
 )  # the elements Renderer.enter() handles
