@@ -21,13 +21,8 @@ class QuarantineWhole(GatewayError):
         self.detail = detail
 
 
-class TemporaryFailure(GatewayError):
-    """Our side or the next hop failed for now: defer and retry (4xx semantics)."""
+class SpoolError(GatewayError):
+    """The spool could not take a message durably (disk full, I/O error, high-water mark).
 
-
-class PermanentFailure(GatewayError):
-    """The next hop refused for good (5xx semantics): the message fails, kept and visible."""
-
-
-class SpoolError(TemporaryFailure):
-    """The spool could not take a message durably (disk full, I/O error, high-water mark)."""
+    Always a temporary failure for the client: answered 451/452, never 5xx.
+    """

@@ -38,7 +38,6 @@ class PartFlag(enum.StrEnum):
     CALENDAR = "calendar"
     TNEF = "tnef"
     EMBEDDED_IN_TEXT = "embedded-in-text"  # uuencode / BinHex / yEnc cut out of a text body
-    NESTED_MESSAGE = "nested-message"
     TRUNCATED = "truncated"  # the payload could not be decoded whole
     ALTERNATIVE_BODY = "alternative-body"  # an HTML alternative dropped in favour of text/plain
 

@@ -62,7 +62,6 @@ _FLAGS: dict[Language, dict[str, str]] = {
         PartFlag.CALENDAR: "予定表",
         PartFlag.TNEF: "Outlook形式(winmail.dat)",
         PartFlag.EMBEDDED_IN_TEXT: "本文に埋め込み",
-        PartFlag.NESTED_MESSAGE: "転送メール",
         PartFlag.TRUNCATED: "破損・不完全",
         PartFlag.ALTERNATIVE_BODY: "代替本文",
     },
@@ -80,7 +79,6 @@ _FLAGS: dict[Language, dict[str, str]] = {
         PartFlag.CALENDAR: "calendar",
         PartFlag.TNEF: "Outlook winmail.dat",
         PartFlag.EMBEDDED_IN_TEXT: "embedded in the text",
-        PartFlag.NESTED_MESSAGE: "forwarded message",
         PartFlag.TRUNCATED: "damaged or incomplete",
         PartFlag.ALTERNATIVE_BODY: "alternative body",
     },
@@ -95,7 +93,6 @@ _REASONS: dict[Language, dict[str, str]] = {
         "too-deep": "MIME構造の入れ子が深すぎる",
         "time-limit": "無害化の処理時間が上限を超えた",
         "internal-error": "無害化処理で予期しないエラーが発生した",
-        "encrypted": "暗号化されている",
     },
     Language.EN: {
         "too-large": "the message is larger than allowed",
@@ -105,7 +102,6 @@ _REASONS: dict[Language, dict[str, str]] = {
         "too-deep": "its MIME structure is nested too deeply",
         "time-limit": "sanitizing it took longer than allowed",
         "internal-error": "the sanitizer met an unexpected error",
-        "encrypted": "it is encrypted",
     },
 }
 

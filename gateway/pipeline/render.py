@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from gateway.errors import QuarantineWhole
 from gateway.pipeline.charset import decode_bytes
 from gateway.pipeline.context import BodyPiece, Context, PieceKind
 from gateway.pipeline.embedded import extract_embedded
@@ -11,7 +12,7 @@ from gateway.pipeline.html_text import html_to_text
 from gateway.pipeline.labels import label
 from gateway.pipeline.textclean import strip_invisible
 from gateway.pipeline.urls import neutralize_urls_in_text
-from gateway.types import PartFlag
+from gateway.types import Language, PartFlag, UrlPolicy
 
 # A text/plain part that is really an HTML document (mislabelled spam, broken clients).
 _HTML_DOCUMENT = re.compile(
@@ -24,6 +25,9 @@ _TAG = re.compile(
     r"embed|form|input|img|meta|link|base|svg|math|font|a\s|p\s*>|br\s*/?>|!--))",
     re.IGNORECASE,
 )
+
+
+_EMBEDDED_TOKEN = re.compile("\x00EMBEDDED:(\\d+)\x00")
 
 
 def looks_like_html_document(text: str) -> bool:
@@ -71,48 +75,58 @@ class Render:
                 texts.append(quote_lines(text, piece.quote))
         body = "\n\n".join(texts)
         limit = ctx.settings.limits.max_text_bytes
-        if len(body) > limit:
-            body = body[:limit]
+        if len(body) > limit // 4 and len(encoded := body.encode("utf-8")) > limit:
+            body = encoded[:limit].decode("utf-8", "ignore")  # a UTF-8 character may be 4 bytes
             ctx.note(label(ctx.settings.language, "text_truncated"))
             ctx.report.warn("body text cut at the size limit")
         ctx.body_text = body or label(ctx.settings.language, "no_body")
 
     def render_piece(self, ctx: Context, piece: BodyPiece) -> str:
+        """Every piece, whatever its source, ends through harmless(): a URL split by an inline
+        tag or a tag written as &lt;script&gt; only appears once the HTML is text."""
+        settings = ctx.settings
+        return harmless(self.piece_text(ctx, piece), settings.url_policy, settings.language)
+
+    def piece_text(self, ctx: Context, piece: BodyPiece) -> str:
         settings = ctx.settings
         if piece.kind is PieceKind.TEXT:
-            text = piece.text
-        else:
-            decoded = decode_bytes(piece.payload, piece.charset)
-            ctx.report.note_charset(decoded.charset)
-            for warning in decoded.warnings:
+            return piece.text
+        decoded = decode_bytes(piece.payload, piece.charset)
+        ctx.report.note_charset(decoded.charset)
+        for warning in decoded.warnings:
+            ctx.report.warn(warning)
+        if not decoded.exact:
+            ctx.note(label(settings.language, "charset_guess"))
+        text = normalize_newlines(decoded.text)
+        is_html = piece.kind is PieceKind.HTML
+        if not is_html and looks_like_html_document(text):
+            ctx.report.warn("a text/plain part holding an HTML document was rendered as HTML")
+            is_html = True
+        if is_html:
+            rendered = html_to_text(
+                text,
+                url_policy=settings.url_policy,
+                language=settings.language,
+                max_nodes=settings.limits.max_html_nodes,
+                max_bytes=settings.limits.max_html_bytes,
+            )
+            for warning in rendered.warnings:
                 ctx.report.warn(warning)
-            if not decoded.exact:
-                ctx.note(label(settings.language, "charset_guess"))
-            text = normalize_newlines(decoded.text)
-            is_html = piece.kind is PieceKind.HTML
-            if not is_html and looks_like_html_document(text):
-                ctx.report.warn("a text/plain part holding an HTML document was rendered as HTML")
-                is_html = True
-            if is_html:
-                rendered = html_to_text(
-                    text,
-                    url_policy=settings.url_policy,
-                    language=settings.language,
-                    max_nodes=settings.limits.max_html_nodes,
-                    max_bytes=settings.limits.max_html_bytes,
-                )
-                for warning in rendered.warnings:
-                    ctx.report.warn(warning)
-                ctx.note(label(settings.language, "html_converted"))
-                return rendered.text  # html_to_text strips invisible characters itself
-            text = self.cut_embedded(ctx, text)
-        text = neutralize_urls_in_text(text, settings.url_policy, settings.language)
-        return strip_invisible(defang_markup(text))
+            ctx.note(label(settings.language, "html_converted"))
+            return rendered.text
+        return self.cut_embedded(ctx, text)
 
     @staticmethod
     def cut_embedded(ctx: Context, text: str) -> str:
         text, found = extract_embedded(text)
-        for position, embedded in enumerate(found):
+        if not found:
+            return text
+        limit = ctx.settings.limits.max_parts
+        if len(ctx.report.removed) + len(found) > limit:  # files in text count as parts too
+            raise QuarantineWhole("too-many-parts", f"{len(found)} files embedded in text")
+        markers = []
+        for embedded in found:
+            ctx.check_deadline()
             part = ctx.remove(
                 embedded.payload,
                 filename=embedded.filename,
@@ -121,6 +135,10 @@ class Render:
                 flags=[PartFlag.EMBEDDED_IN_TEXT],
             )
             name = part.filename or label(ctx.settings.language, "unnamed")
-            marker = label(ctx.settings.language, "embedded_removed", name=name)
-            text = text.replace(f"\x00EMBEDDED:{position}\x00", marker)
-        return text
+            markers.append(label(ctx.settings.language, "embedded_removed", name=name))
+        return _EMBEDDED_TOKEN.sub(lambda m: markers[int(m.group(1))], text)
+
+
+def harmless(text: str, policy: UrlPolicy, language: Language) -> str:
+    """URLs neutralised, markup defanged, invisible characters gone: the last step of any text."""
+    return strip_invisible(defang_markup(neutralize_urls_in_text(text, policy, language)))
