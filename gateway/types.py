@@ -117,6 +117,12 @@ class SanitizeReport:
         if text not in self.warnings:
             self.warnings.append(text)
 
+    def mark_whole(self, reason: str, detail: str = "") -> None:
+        self.verdict = Verdict.QUARANTINED_WHOLE
+        self.reason = reason
+        if detail:
+            self.warn(f"{reason}: {detail}")
+
     def note_charset(self, charset: str) -> None:
         if charset and charset not in self.charsets:
             self.charsets.append(charset)

@@ -23,8 +23,8 @@ ALLOWED_HEADERS = {
 }
 TRACE_PREFIX = "x-mutaika-"
 MARKUP = re.compile(
-    r"<\s*/?\s*(script|style|html|head|body|div|span|table|tr|td|iframe|object|embed|form|"
-    r"img|meta|link|font|a\s+href|p\s*>|br\s*/?>)",
+    r"<\s*/?\s*(script|style|html|head|body|div|span|table|tr|td|th|iframe|frame|object|embed|"
+    r"form|input|img|meta|link|base|svg|math|font|a\s+href|p\s*>|br\s*/?>)",
     re.IGNORECASE,
 )
 DANGEROUS_SCHEME = re.compile(
@@ -32,6 +32,8 @@ DANGEROUS_SCHEME = re.compile(
 )
 # A line of encoded data: long, only base64's alphabet, and mixing upper, lower and digits
 # (so a ruler of "1111" or "-----" is not one).
+# Under the default policy every web address is defanged (hxxp://, [.]): none may be live.
+LIVE_URL = re.compile(r"(?<![\w-])(?:https?|ftp)://", re.IGNORECASE)
 BASE64_LINE = re.compile(r"^(?=.*[A-Z])(?=.*[a-z])(?=.*[0-9+/])[A-Za-z0-9+/]{56,}={0,2}$")
 BASE64_RUN = 4  # this many such lines in a row is an attachment left behind
 
@@ -85,6 +87,8 @@ def shape_problems(data: bytes) -> list[str]:
         return [*problems, f"body does not decode: {exc}"]
     if MARKUP.search(text):
         problems.append(f"markup left: {MARKUP.search(text).group(0)!r}")  # type: ignore[union-attr]
+    if LIVE_URL.search(text):
+        problems.append(f"live URL left: {LIVE_URL.search(text).group(0)!r}")  # type: ignore[union-attr]
     if DANGEROUS_SCHEME.search(text):
         problems.append(f"dangerous URL scheme left: {DANGEROUS_SCHEME.search(text).group(0)!r}")  # type: ignore[union-attr]
     run = 0

@@ -8,7 +8,7 @@ from gateway.config import SanitizeSettings
 from gateway.pipeline.base import run_pipeline
 from gateway.pipeline.context import Context
 from gateway.pipeline.stages import STAGES, WHOLE_STAGES
-from gateway.types import Envelope, SanitizeReport, SanitizeResult, Verdict
+from gateway.types import Envelope, SanitizeReport, SanitizeResult
 
 __all__ = ["quarantine_whole", "sanitize"]
 
@@ -52,9 +52,6 @@ def quarantine_whole(
     """The notice-only mail for a message that must not be read (e.g. killed at the time limit)."""
     started = time.perf_counter()
     ctx = _context(raw, settings, envelope, quarantine_id)
-    ctx.report.verdict = Verdict.QUARANTINED_WHOLE
-    ctx.report.reason = reason
-    if detail:
-        ctx.report.warn(f"{reason}: {detail}")
+    ctx.report.mark_whole(reason, detail)
     run_pipeline(ctx, WHOLE_STAGES, WHOLE_STAGES)
     return _result(ctx, started)

@@ -35,10 +35,7 @@ def run_pipeline(ctx: Context, stages: Sequence[Stage], whole: Sequence[Stage]) 
     except Exception as exc:  # a bug must cost one message its body, never the loop or the mail
         log.exception("sanitizer failed; quarantining the message whole")
         reason, detail = "internal-error", f"{type(exc).__name__}: {exc}"[:300]
-    ctx.report.verdict = Verdict.QUARANTINED_WHOLE
-    ctx.report.reason = reason
-    if detail:
-        ctx.report.warn(f"{reason}: {detail}")
+    ctx.report.mark_whole(reason, detail)
     _discard_partial_work(ctx)
     try:
         _run(ctx, whole)

@@ -11,9 +11,9 @@ from email.policy import compat32
 
 from gateway.pipeline.charset import encode_body
 from gateway.pipeline.context import Context
-from gateway.pipeline.headers import decode_header_value, format_header, output_headers
+from gateway.pipeline.headers import format_header, output_headers
 from gateway.pipeline.limits import header_block
-from gateway.pipeline.parse import original_content_type
+from gateway.pipeline.parse import describe_headers
 from gateway.pipeline.textclean import one_line
 from gateway.types import Verdict
 
@@ -85,9 +85,7 @@ class Build:
         message = ctx.message or salvage_headers(ctx.raw, ctx.settings.limits.max_header_bytes)
         report = ctx.report
         if not report.original_content_type:  # stopped before the parse stage
-            report.original_content_type = original_content_type(message)
-            report.subject = decode_header_value(message.get("Subject"))
-            report.from_address = decode_header_value(message.get("From"))
+            describe_headers(report, message)
         fields = output_headers(message, hint=ctx.body_charset_hint)
         names = {name.lower() for name, _ in fields}
         if "from" not in names and ctx.envelope is not None and ctx.envelope.mail_from:

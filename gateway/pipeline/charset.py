@@ -179,10 +179,10 @@ def decode_bytes(data: bytes, declared: str | None) -> DecodedText:
             codec not in ("utf-8", "utf_7", CP50221, "ascii")
             and not data.isascii()
             and _valid_utf8_sample(data[:SAMPLE_BYTES])
-            and _strict(data, "utf-8") is not None
+            and (as_utf8 := _strict(data, "utf-8")) is not None
         ):
             warnings.append(f"labelled {one_label(declared)}, but the bytes are UTF-8")
-            return DecodedText(data.decode("utf-8"), "utf-8", False, tuple(warnings))
+            return DecodedText(as_utf8, "utf-8", False, tuple(warnings))
         if codec == CP50221:
             text, bad, soft = decode_iso2022jp(data)
             if not bad:

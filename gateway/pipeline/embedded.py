@@ -66,7 +66,7 @@ def _raw_bytes(text: str) -> bytes:
     return text.encode("utf-8", "surrogateescape")
 
 
-def _b64(text: str) -> bytes:
+def lenient_b64decode(text: str) -> bytes:
     """Lenient base64: stray characters and broken padding cost the last bytes, never raise."""
     clean = _NOT_B64.sub("", text[: MAX_DECODED * 4 // 3])
     clean = clean[: len(clean) - len(clean) % 4 if len(clean) % 4 == 1 else len(clean)]
@@ -105,7 +105,7 @@ def _begin_base64(text: str, pos: int) -> tuple[int, bytes]:
     """`begin-base64 mode name` ... `====` (the sharutils variant of uuencode)."""
     closing = _B64_END.search(text, pos - 1)
     end = closing.start() if closing else len(text)
-    return (closing.end() if closing else end), _b64(text[pos:end])
+    return (closing.end() if closing else end), lenient_b64decode(text[pos:end])
 
 
 _YENC_PLAIN = bytes((c - 42) & 255 for c in range(256))
@@ -195,7 +195,7 @@ def _cut(text: str, match: re.Match[str], body_at: int) -> tuple[EmbeddedFile | 
         end, name, payload = _yenc(text, body_at, match.group("ybegin"))
         item = EmbeddedFile(name, payload, "yenc")
     elif match.group("run") is not None:
-        end, item = match.end(), EmbeddedFile("", _b64(match.group("run")), "base64")
+        end, item = match.end(), EmbeddedFile("", lenient_b64decode(match.group("run")), "base64")
     else:
         end, name, payload = _binhex(text, body_at)
         item = EmbeddedFile(name, payload, "binhex")

@@ -19,6 +19,7 @@ ADDRESS_FIELDS = frozenset({"from", "to", "cc", "reply-to"})
 _SPECIALS = re.compile(r'[()<>\[\]:;@\\,."]|=\?')  # a display name with one must be quoted
 _ADDR_SPEC = re.compile(r"[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~.]{1,64}@[A-Za-z0-9.\-\[\]:]{1,255}")
 _FIELD_NAME_JUNK = re.compile(r"[^\x21-\x39\x3b-\x7e]")
+_MAX_PATH = 254  # RFC 5321: a longer address cannot be relayed anyway
 _UNROUTABLE = "invalid@invalid.invalid"  # RFC 2606: a reply to it fails visibly, never misroutes
 
 
@@ -96,6 +97,8 @@ def _text_atoms(value: str, charset: str, max_len: int) -> list[str]:
 
 def _ascii_addr(addr: str) -> tuple[str, str]:
     """(addr-spec to write, note for the display name when the original cannot be written)."""
+    if len(addr) > _MAX_PATH:
+        return _UNROUTABLE, addr
     if _ADDR_SPEC.fullmatch(addr):
         return addr, ""
     local, at, domain = addr.rpartition("@")
@@ -116,7 +119,8 @@ def _address_atoms(value: str, charset: str, max_len: int) -> list[str]:
         spec, note = _ascii_addr(addr.strip()) if addr else ("", "")
         if note:
             name = f"{name} ({note})" if name else note
-        if name.isascii() and "=?" not in name:
+        words = name.split(" ")
+        if name.isascii() and "=?" not in name and max(map(len, words)) <= _MAX_ATOM:
             atoms += mailbox(name, "").split(" ") if name else []
         elif name:
             atoms += encoded_words(name, charset, max_len)

@@ -9,12 +9,14 @@ Everything returned is one line (textclean.one_line): no value can start a secon
 from __future__ import annotations
 
 import binascii
+import os
 import re
 from email.header import Header
 from email.message import Message
 from email.utils import getaddresses
 
 from gateway.pipeline.charset import codec_for, decode_bytes
+from gateway.pipeline.embedded import lenient_b64decode
 from gateway.pipeline.headerfmt import ADDRESS_FIELDS, MAX_VALUE_CHARS, format_header, mailbox
 from gateway.pipeline.textclean import one_line
 
@@ -66,20 +68,10 @@ def _plain(text: str, hint: str | None) -> str:
     return decode_bytes(text.encode("utf-8", "surrogateescape"), hint).text
 
 
-def _b64(text: str) -> bytes:
-    text = _NOT_BASE64.sub("", text)
-    if len(text) % 4 == 1:
-        text = text[:-1]
-    try:
-        return binascii.a2b_base64(text + "=" * (-len(text) % 4))
-    except binascii.Error:
-        return b""
-
-
 def _word_group(charset: str, words: list[tuple[str, str]]) -> str:
     """Adjacent encoded-words in one charset: bytes joined first, so split characters survive."""
     data = b"".join(
-        _b64(text)
+        lenient_b64decode(text)
         if enc in "bB"
         else binascii.a2b_qp(text.encode("utf-8", "surrogateescape"), header=True)
         for enc, text in words
@@ -89,7 +81,7 @@ def _word_group(charset: str, words: list[tuple[str, str]]) -> str:
     if decoded.exact or not unpadded or any(e not in "bB" for e, _ in words):
         return decoded.text
     # Some mailers cut the base64 text itself, not the bytes, between words.
-    joined = decode_bytes(_b64("".join(t for _, t in words)), charset)
+    joined = decode_bytes(lenient_b64decode("".join(t for _, t in words)), charset)
     return joined.text if joined.exact else decoded.text
 
 
@@ -201,13 +193,14 @@ def _addresses(values: list[str], hint: str | None) -> str:
     inside one (=?UTF-8?Q?a:b?=) would otherwise be read as a group or an address.
     """
     words: list[str] = []
+    token = f"mutaikaew{os.urandom(6).hex()}n"  # random: a sender cannot type it
 
     def protect(match: re.Match[str]) -> str:
         words.append(match.group(0))
-        return f"mutaikaew{len(words) - 1}x"
+        return f"{token}{len(words) - 1}x"
 
     def restore(text: str) -> str:
-        return re.sub(r"mutaikaew(\d+)x", lambda m: words[int(m.group(1))], text)
+        return re.sub(re.escape(token) + r"(\d+)x", lambda m: words[int(m.group(1))], text)
 
     texts = [_ENCODED_WORD_TOKEN.sub(protect, _plain(_unfolded(v)[0], hint)) for v in values]
     boxes = []

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 from bs4.element import Tag
 
-from gateway.pipeline.textclean import one_line, strip_invisible
+from gateway.pipeline.textclean import one_line, strip_invisible, tidy
 from gateway.pipeline.urls import neutralize_url, neutralize_urls_in_text, removed_marker
 from gateway.types import Language, UrlPolicy
 
@@ -295,14 +295,4 @@ class Renderer:
         return found
 
     def finish(self) -> str:
-        lines: list[str] = []
-        blank = True  # no blank line at the top
-        text = strip_invisible("".join(self.out))
-        for line in text.split("\n"):
-            line = line.rstrip()
-            if line or not blank:
-                lines.append(line)
-            blank = not line
-        while lines and not lines[-1]:
-            lines.pop()
-        return "\n".join(lines)
+        return tidy(strip_invisible("".join(self.out)))

@@ -14,6 +14,7 @@ from typing import Any
 
 import icalendar
 
+from gateway.pipeline.charset import decode_bytes
 from gateway.pipeline.textclean import one_line, strip_invisible
 from gateway.types import Language
 
@@ -238,17 +239,12 @@ def _event_lines(event: _Event, labels: dict[str, str], method: str) -> list[str
     return lines
 
 
-def _decode(data: bytes | str) -> str:
+def _decode(data: bytes | str, charset: str | None) -> str:
     if isinstance(data, str):
         return data[:MAX_INPUT]
-    head = data[:MAX_INPUT]
-    # iCalendar is UTF-8 by RFC 5545; Japanese Outlook has sent Shift_JIS.
-    for codec in ("utf-8", "cp932"):
-        try:
-            return head.decode(codec)
-        except UnicodeDecodeError:
-            pass
-    return head.decode("utf-8", "replace")
+    # iCalendar is UTF-8 by RFC 5545, but Japanese Outlook has sent Shift_JIS: decode_bytes
+    # honours a declared charset and detects a missing or wrong one.
+    return decode_bytes(data[:MAX_INPUT], charset or "utf-8").text
 
 
 def _parse(text: str) -> _Calendar:
@@ -264,10 +260,10 @@ def _parse(text: str) -> _Calendar:
     return _from_lines(text)
 
 
-def summarize_calendar(data: bytes | str, language: Language) -> str:
+def summarize_calendar(data: bytes | str, language: Language, charset: str | None = None) -> str:
     """A few plain lines describing a calendar part, in the reader's language."""
     labels = _LABELS[Language(language)]
-    calendar = _parse(_decode(data))
+    calendar = _parse(_decode(data, charset))
     method = one_line(calendar.method).upper()[:40]
     lines = [_METHODS[Language(language)].get(method, method or labels["event"])]
     for event in calendar.events:

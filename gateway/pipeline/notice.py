@@ -11,6 +11,7 @@ import jinja2
 from gateway.errors import ConfigError
 from gateway.pipeline.context import Context
 from gateway.pipeline.labels import flag_label, label, reason_label
+from gateway.pipeline.render import harmless
 from gateway.pipeline.textclean import one_line
 from gateway.types import Language, RemovedPart, UrlPolicy, Verdict
 
@@ -48,17 +49,20 @@ def human_size(size: int) -> str:
     return f"{size} B"
 
 
-def part_view(part: RemovedPart, language: Language) -> dict[str, Any]:
+def part_view(part: RemovedPart, language: Language, policy: UrlPolicy) -> dict[str, Any]:
+    # Names and archive listings come from the sender: `javascript:x.pdf`, `www.evil.example`
+    # or `<script>` in a file name must be as harmless here as in the body.
+    name = harmless(one_line(part.filename), policy, language)
     return {
         "number": part.index + 1,
-        "name": one_line(part.filename) or label(language, "unnamed"),
+        "name": name or label(language, "unnamed"),
         "declared_type": part.declared_type or "-",
         "detected_type": part.detected_type or "-",
         "size": human_size(part.size),
         "flags": "、".join(flag_label(language, f) for f in part.flags)
         if language is Language.JA
         else ", ".join(flag_label(language, f) for f in part.flags),
-        "detail": part.detail,
+        "detail": harmless(part.detail, policy, language),
         "sha256": part.sha256,
     }
 
@@ -74,7 +78,7 @@ def render_notice(ctx: Context) -> str:
     return template.render(
         whole=report.verdict is Verdict.QUARANTINED_WHOLE,
         reason=reason_label(language, report.reason),
-        removed=[part_view(p, language) for p in report.removed],
+        removed=[part_view(p, language, settings.url_policy) for p in report.removed],
         notes=notes,
         quarantine_id=report.quarantine_id,
         contact=settings.release_contact,

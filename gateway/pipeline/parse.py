@@ -17,6 +17,7 @@ from gateway.errors import QuarantineWhole
 from gateway.pipeline.context import Context
 from gateway.pipeline.headers import decode_header_value
 from gateway.pipeline.textclean import one_line
+from gateway.types import SanitizeReport
 
 _PARSER = BytesParser(policy=compat32)
 
@@ -89,6 +90,13 @@ def original_content_type(message: Message) -> str:
     return one_line(str(raw))[:200] if raw is not None else "text/plain (none declared)"
 
 
+def describe_headers(report: SanitizeReport, message: Message) -> None:
+    """What the report and the quarantine list show of a mail: its type, subject and sender."""
+    report.original_content_type = original_content_type(message)
+    report.subject = decode_header_value(message.get("Subject"))
+    report.from_address = decode_header_value(message.get("From"))
+
+
 class Parse:
     name = "parse"
 
@@ -96,9 +104,7 @@ class Parse:
         message = parse_message(ctx.raw)
         ctx.message = message
         report = ctx.report
-        report.original_content_type = original_content_type(message)
-        report.subject = decode_header_value(message.get("Subject"))
-        report.from_address = decode_header_value(message.get("From"))
+        describe_headers(report, message)
         report.message_id = one_line(str(message.get("Message-ID", "")))[:250]
         limits = ctx.settings.limits
         count, depth = measure_tree(message)

@@ -10,7 +10,7 @@ from gateway.pipeline.context import BodyPiece, Context, PieceKind
 from gateway.pipeline.embedded import extract_embedded
 from gateway.pipeline.html_text import html_to_text
 from gateway.pipeline.labels import label
-from gateway.pipeline.textclean import strip_invisible
+from gateway.pipeline.textclean import strip_invisible, tidy
 from gateway.pipeline.urls import neutralize_urls_in_text
 from gateway.types import Language, PartFlag, UrlPolicy
 
@@ -49,18 +49,6 @@ def quote_lines(text: str, depth: int) -> str:
         return text
     prefix = "> " * depth
     return "\n".join(prefix + line if line else prefix.rstrip() for line in text.split("\n"))
-
-
-def tidy(text: str) -> str:
-    """Trailing spaces off every line, no run of more than one blank line, no blank ends."""
-    lines = [line.rstrip() for line in text.split("\n")]
-    kept: list[str] = []
-    for line in lines:
-        if line or (kept and kept[-1]):
-            kept.append(line)
-    while kept and not kept[-1]:
-        kept.pop()
-    return "\n".join(kept)
 
 
 class Render:

@@ -6,19 +6,27 @@ already been bounded in depth and part count by the parse stage, so recursion he
 
 from __future__ import annotations
 
+import quopri
 from email.message import Message
 
+from gateway.errors import QuarantineWhole
 from gateway.pipeline import mimeinfo as mi
 from gateway.pipeline.context import BodyPiece, Context, PieceKind
+from gateway.pipeline.embedded import lenient_b64decode
 from gateway.pipeline.headers import decode_header_value
 from gateway.pipeline.ical import summarize_calendar
 from gateway.pipeline.labels import label
-from gateway.pipeline.parse import children, parse_message
+from gateway.pipeline.parse import children, measure_tree, parse_message
 from gateway.pipeline.tnef import tnef_contents
 from gateway.types import PartFlag
 
 
 def _is_empty_text(part: Message) -> bool:
+    """Empty once decoded; only a short payload is decoded to find out (the chosen one is
+    decoded again later, but a long payload is never empty)."""
+    raw = part.get_payload()
+    if not isinstance(raw, str) or len(raw.strip()) > 256:
+        return False
     data, _ = mi.payload(part, 4096)
     return not data.strip()
 
@@ -39,6 +47,9 @@ def choose_alternative(alternatives: list[Message], prefer_plain: bool) -> Messa
     if not by_rank:
         return None
     return min(by_rank, key=lambda item: (item[0], item[1]))[2]
+
+
+_ENCODED = frozenset({"base64", "quoted-printable"})
 
 
 class _Walker:
@@ -169,13 +180,13 @@ class _Walker:
 
     def calendar(self, part: Message, quote: int) -> None:
         data, _ = mi.payload(part, self.limit)
-        summary = summarize_calendar(data, self.language)
+        summary = summarize_calendar(data, self.language, mi.charset(part))
         self.text(f"{label(self.language, 'calendar')}\n{summary}", quote)
         self.remove(part, "calendar", [PartFlag.CALENDAR], data=data)
 
     def tnef(self, part: Message, quote: int) -> None:
         data, _ = mi.payload(part, self.limit)
-        contents = tnef_contents(data)
+        contents = tnef_contents(data, self.language)
         for warning in contents.warnings:
             self.ctx.report.warn(f"winmail.dat: {warning}")
         names = ", ".join(name for name, _ in contents.items)
@@ -196,11 +207,11 @@ class _Walker:
 
     def nested(self, part: Message, quote: int) -> None:
         kids = children(part)
-        if kids:
-            inner = kids[0]
-        else:  # message/rfc822 with a transfer encoding (not allowed, but sent): decode it
-            data, _ = mi.payload(part, self.limit)
-            inner = parse_message(data)
+        if not kids:
+            return
+        inner = kids[0]
+        if mi.transfer_encoding(part) in _ENCODED and not inner.keys():
+            inner = self.decoded_message(inner, mi.transfer_encoding(part))
         lang = self.language
         heading = [label(lang, "forwarded")]
         for key, name in (("from", "From"), ("date", "Date"), ("subject", "Subject")):
@@ -209,6 +220,22 @@ class _Walker:
                 heading.append(f"{label(lang, key)}: {value}")
         self.text("\n".join(heading), quote + 1)
         self.walk(inner, quote + 1)
+
+    def decoded_message(self, encoded: Message, encoding: str) -> Message:
+        """message/rfc822 sent base64- or QP-encoded (RFC 2046 forbids it, mailers do it): the
+        parser read the encoded text as a body; decode and parse it, within the same limits."""
+        text = encoded.get_payload()
+        text = text if isinstance(text, str) else ""
+        if encoding == "quoted-printable":
+            data = quopri.decodestring(text.encode("ascii", "surrogateescape"))
+        else:
+            data = lenient_b64decode(text)
+        inner = parse_message(data[: self.limit])
+        parts, depth = measure_tree(inner)
+        limits = self.ctx.settings.limits
+        if parts > limits.max_parts or depth > limits.max_mime_depth:
+            raise QuarantineWhole("too-many-parts" if parts > limits.max_parts else "too-deep")
+        return inner
 
     def remove(
         self,

@@ -35,3 +35,15 @@ def strip_invisible(text: str) -> str:
 def one_line(text: str) -> str:
     """For headers and filenames: invisible characters dropped, breaks and tabs made spaces."""
     return _ASCII_SPACE_RUN.sub(" ", _INVISIBLE_EXCEPT_CR.sub("", text)).strip(" ")
+
+
+def tidy(text: str) -> str:
+    """Trailing spaces off every line, no run of more than one blank line, no blank ends."""
+    kept: list[str] = []
+    for line in text.split("\n"):
+        line = line.rstrip()
+        if line or (kept and kept[-1]):
+            kept.append(line)
+    while kept and not kept[-1]:
+        kept.pop()
+    return "\n".join(kept)

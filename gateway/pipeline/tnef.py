@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import tnefparse
 
+from gateway.pipeline.containers import u16, u32
 from gateway.pipeline.html_text import html_to_text
 from gateway.pipeline.textclean import one_line
 from gateway.types import Language, UrlPolicy
@@ -44,14 +45,6 @@ class _Hostile(Exception):
     """A count or nesting in the stream that would make tnefparse run unbounded."""
 
 
-def _u16(data: bytes, at: int) -> int:
-    return int.from_bytes(data[at : at + 2], "little")
-
-
-def _u32(data: bytes, at: int) -> int:
-    return int.from_bytes(data[at : at + 4], "little")
-
-
 def _check_count(count: int, data: bytes, offset: int, unit: int) -> None:
     if count > (len(data) - offset) // unit + 1:
         raise _Hostile(f"count {count} larger than the data")
@@ -68,11 +61,11 @@ def _walk_values(
     for _ in range(many or 1):
         count = 1
         if many is None:
-            count = _u32(data, offset)
+            count = u32(data, offset)
             offset += 4
             _check_count(count, data, offset, 4)
         for _ in range(count):
-            length = _u32(data, offset)
+            length = u32(data, offset)
             value = data[offset + 4 : offset + 4 + length]
             if name == _ATTACH_DATA_OBJ and value.startswith(_IMESSAGE):
                 _walk_stream(value[len(_IMESSAGE) :], depth + 1)
@@ -82,25 +75,25 @@ def _walk_values(
 
 def _walk_mapi(data: bytes, offset: int, depth: int) -> int:
     """Check one property list the way tnefparse will read it; return where it ends."""
-    count = _u32(data, offset)
+    count = u32(data, offset)
     offset += 4
     _check_count(count, data, offset, 4)
     for _ in range(count):
         if offset >= len(data):
             break
-        kind, name = _u16(data, offset), _u16(data, offset + 2)
+        kind, name = u16(data, offset), u16(data, offset + 2)
         offset += 4
         if name >= 0x8000:  # named property: a GUID, then a number or a padded name
             offset += 20
-            if _u32(data, offset - 4) == 0:
+            if u32(data, offset - 4) == 0:
                 offset += 4
             else:
-                length = _u32(data, offset)
+                length = u32(data, offset)
                 offset += 4 + length + (-length % 4)
         many = None
         if kind & 0x1000:
             kind ^= 0x1000
-            many = _u32(data, offset)
+            many = u32(data, offset)
             offset += 4
             _check_count(many, data, offset, 2)
         offset = _walk_values(data, offset, kind, name, many, depth)
@@ -113,16 +106,16 @@ def _walk_stream(data: bytes, depth: int) -> int:
         raise _Hostile("messages nested too deep")
     offset, copied, objects = 6, 0, 0
     while offset + 12 < len(data):  # tnefparse's own loop condition
-        length = min(len(data) - offset, _u32(data, offset + 5) + 11)
+        length = min(len(data) - offset, u32(data, offset + 5) + 11)
         copied += len(data) - offset
         objects += 1
         if copied > COPY_BUDGET or objects > MAX_OBJECTS:
             return offset
-        name, body = _u16(data, offset + 1), data[offset + 9 : offset + length - 2]
+        name, body = u16(data, offset + 1), data[offset + 9 : offset + length - 2]
         if name in _MAPI_OBJECTS and len(body) >= 4:
             _walk_mapi(body, 0, depth)
         elif name == _RECIPIENTS and len(body) >= 4:
-            rows, at = _u32(body, 0), 4
+            rows, at = u32(body, 0), 4
             _check_count(rows, body, at, 4)
             for _ in range(rows):
                 if at + 4 > len(body):

@@ -128,15 +128,16 @@ def _web(scheme: str, rest: str, policy: UrlPolicy) -> str:
         host = _ascii_host(host)
     port_part = f":{port}" if port.isascii() and port.isdigit() else ""  # else not a URL port
     tail = _show_path(tail)
-    if policy is UrlPolicy.DEFANG and "://" in tail:  # `?next=https://...` must not come alive
-        tail = _INNER_SCHEME.sub(
-            lambda found: _DEFANGED_SCHEME[found.group(1).lower()] + "://", tail
-        )
     if policy is UrlPolicy.KEEP:
         user_part = f"{userinfo}@" if userinfo else ""
         return _cap(f"{scheme}{':' if scheme else ''}{slashes}{user_part}{host}{port_part}{tail}")
     shown_scheme = f"{_DEFANGED_SCHEME[scheme]}:{slashes}" if scheme else ""
-    url = f"{shown_scheme}{_defang_host(host)}{port_part}{tail}"
+    shown = f"{_defang_host(host)}{port_part}{tail}"
+    if "://" in shown:  # `?next=https://...`, or a percent-encoded one the host decoding revived
+        shown = _INNER_SCHEME.sub(
+            lambda found: _DEFANGED_SCHEME[found.group(1).lower()] + "://", shown
+        )
+    url = f"{shown_scheme}{shown}"
     if userinfo:
         user = _show_path(strip_invisible(unquote(userinfo)))
         url = f"{_cap(url)} (user: {_defang_host(user)})"

@@ -132,3 +132,12 @@ def test_structured_ascii_fields_are_only_folded() -> None:
     field = format_header("References", ids, "utf-8")
     assert b"=?" not in field and all(len(line) <= 78 for line in lines(field))
     assert reparse(field)["References"] == ids
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["A" * 2000 + " <a@example.jp>", "x@" + "d" * 2400 + ".jp", '"' + "q" * 1500 + '" <a@b.jp>'],
+)
+def test_address_fields_never_pass_998_octets(value: str) -> None:
+    out = format_header("From", value, "utf-8")
+    assert max(len(line) for line in out.split(b"\r\n")) <= 78

@@ -226,3 +226,10 @@ def test_encoded_word_with_colon_stays_a_display_name() -> None:
     )
     fields = dict(output_headers(msg))
     assert fields["Reply-To"] == '"a X-Injected: 1" <r@example.com>'
+
+
+def test_sender_cannot_forge_the_encoded_word_placeholder() -> None:
+    msg = BytesParser(policy=email.policy.compat32).parsebytes(
+        b"From: mutaikaew3x mutaikaew0x =?UTF-8?B?5pel5pys?= <a@example.jp>\r\n\r\n"
+    )
+    assert dict(output_headers(msg))["From"] == "mutaikaew3x mutaikaew0x 日本 <a@example.jp>"

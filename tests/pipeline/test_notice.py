@@ -11,7 +11,7 @@ from gateway.errors import ConfigError
 from gateway.pipeline import sanitize
 from gateway.pipeline.notice import human_size, load_template
 from gateway.types import Language
-from tests.shape import body_text
+from tests.shape import body_text, shape_problems
 
 RAW = (
     b"From: a@example.jp\r\nSubject: s\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
@@ -54,3 +54,19 @@ def test_custom_template(tmp_path: Path) -> None:
 def test_missing_template_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="notice_template"):
         load_template(str(tmp_path / "absent.j2"), Language.JA)
+
+
+def test_hostile_file_names_are_harmless_in_the_notice() -> None:
+    raw = (
+        b"From: a@example.jp\r\nSubject: s\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
+        b"--b\r\nContent-Type: text/plain\r\n\r\nhi\r\n--b\r\nContent-Type: application/pdf\r\n"
+        b'Content-Disposition: attachment; filename="javascript:alert(1).pdf"\r\n\r\nx\r\n'
+        b"--b\r\nContent-Type: application/pdf\r\n"
+        b'Content-Disposition: attachment; filename="www.evil.example.com <script>.pdf"\r\n\r\n'
+        b"y\r\n--b--\r\n"
+    )
+    result = sanitize(raw, SanitizeSettings())
+    assert shape_problems(result.message) == []
+    text = body_text(result.message)
+    assert "javascript:" not in text and "www.evil.example.com" not in text
+    assert "www[.]evil[.]example[.]com" in text and "<script" not in text

@@ -200,12 +200,13 @@ def test_member_listing_is_capped_and_detail_is_short() -> None:
     assert part.detail.endswith("more)")
 
 
-def test_corrupt_zip_gets_no_detail_and_no_exception() -> None:
+def test_corrupt_zip_central_directory_falls_back_to_local_headers() -> None:
     raw = make_zip({"a.exe": b"x" * 50})
     broken = raw[: raw.find(b"PK\x01\x02")] + b"PK\x01\x02" + b"\xff" * 10  # cut directory
     part = describe_removed(broken, filename="a.zip", declared_type="application/zip", reason="a")
     assert part.size == len(broken)
-    assert "contains" not in part.detail or "a.exe" in part.detail
+    assert part.detail == "contains: a.exe"  # still named from the local file header
+    assert "dangerous-extension" in part.flags
 
 
 def test_truncated_zip_still_reports_the_first_entry() -> None:

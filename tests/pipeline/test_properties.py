@@ -36,6 +36,13 @@ CONTENT_TYPES = [
 ]
 CHARSETS = ["utf-8", "iso-2022-jp", "shift_jis", "euc-jp", "utf-7", "x-unknown", "", "us-ascii"]
 ENCODINGS = ["7bit", "8bit", "base64", "quoted-printable", "x-uuencode", "bogus", ""]
+# Markup and URLs that only appear once HTML has become text.
+HOSTILE_HTML = [
+    "<p>&lt;script&gt;alert(1)&lt;/script&gt;</p>",
+    "<p>htt<b></b>p://evil.example/x and java<span></span>script:alert(1)</p>",
+    "<a href='http://real.example/'>javascript:alert(1)</a><img alt='<iframe src=x>'>",
+    "<button value='<svg onload=x>'>go</button><p>www<i></i>.evil.example</p>",
+]
 TEXT = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=300)
 
 
@@ -52,12 +59,26 @@ def leaf(draw: st.DrawFn) -> bytes:
     ctype = draw(st.sampled_from(CONTENT_TYPES))
     charset = draw(st.sampled_from(CHARSETS))
     cte = draw(st.sampled_from(ENCODINGS))
-    if draw(st.booleans()):
+    if ctype == "text/html" and draw(st.booleans()):
+        payload = draw(st.sampled_from(HOSTILE_HTML)).encode()
+    elif draw(st.booleans()):
         codec = charset if charset in ("utf-8", "shift_jis", "euc-jp", "us-ascii") else "utf-8"
         payload = draw(TEXT).encode(codec, "replace")
     else:
         payload = draw(st.binary(max_size=300))
-    name = draw(st.sampled_from(["", "a.pdf", "=?utf-8?b?5pel5pys?=.exe", "x\u202etxt.exe"]))
+    name = draw(
+        st.sampled_from(
+            [
+                "",
+                "a.pdf",
+                "=?utf-8?b?5pel5pys?=.exe",
+                "x\u202etxt.exe",
+                "javascript:x().pdf",
+                "www.evil.example.com <script>.zip",
+                "http://evil.example/a.exe",
+            ]
+        )
+    )
     head = f"Content-Type: {ctype}" + (f"; charset={charset}" if charset else "")
     if name:
         head += f'\r\nContent-Disposition: attachment; filename="{name}"'

@@ -9,8 +9,8 @@ from gateway.pipeline.render import (
     looks_like_html_document,
     normalize_newlines,
     quote_lines,
-    tidy,
 )
+from gateway.pipeline.textclean import tidy
 from tests.shape import body_text, shape_problems
 
 HEAD = b"From: a@example.jp\r\nTo: b@city.lg.jp\r\nSubject: s\r\nMIME-Version: 1.0\r\n"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from email.message import Message
 from pathlib import Path
 
@@ -113,3 +114,15 @@ def test_calendar_is_summarised() -> None:
         if any(p.reason == "calendar" for p in result.report.removed):
             summarised += "[予定表（招待）の内容]" in body_text(result.message)
     assert summarised >= 3
+
+
+def test_base64_encoded_forward_is_decoded_and_quoted() -> None:
+    inner = b"From: alice@example.org\r\nSubject: Inner\r\n\r\nforwarded words\r\n"
+    body = (
+        b"Content-Type: multipart/mixed; boundary=m\r\n\r\n--m\r\nContent-Type: text/plain\r\n\r\n"
+        b"see below\r\n--m\r\nContent-Type: message/rfc822\r\nContent-Transfer-Encoding: base64"
+        b"\r\n\r\n" + base64.encodebytes(inner).replace(b"\n", b"\r\n") + b"--m--\r\n"
+    )
+    text, _ = run(body)
+    assert "> 件名: Inner" in text and "> forwarded words" in text
+    assert base64.encodebytes(inner).decode()[:20] not in text

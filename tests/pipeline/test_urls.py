@@ -241,3 +241,12 @@ def test_any_url_gives_none_or_an_ascii_host_without_a_live_scheme(scheme: str, 
 def test_text_scanning_is_total_and_leaves_no_live_http_scheme(text: str) -> None:
     out = in_text(text)
     assert "http://" not in out.lower().replace("hxxp://", "")
+
+
+def test_percent_encoded_inner_url_never_comes_alive_on_a_second_pass() -> None:
+    href = "http://www.example.net/r?u=http%3A%2F%2Fwww.cnn.com%2F&v=http%3A%2F%2Fevil.org%2F"
+    once = neutralize_url(href, UrlPolicy.DEFANG)
+    assert once is not None
+    twice = neutralize_urls_in_text(once, UrlPolicy.DEFANG, Language.JA)
+    assert "http://" not in twice and "http:" not in twice.replace("http%3A", "")
+    assert neutralize_urls_in_text(twice, UrlPolicy.DEFANG, Language.JA) == twice
