@@ -13,8 +13,9 @@ from collections.abc import Mapping
 
 from bs4.element import Tag
 
+from gateway.pipeline.labels import label
 from gateway.pipeline.textclean import one_line, strip_invisible, tidy
-from gateway.pipeline.urls import neutralize_url, neutralize_urls_in_text, removed_marker
+from gateway.pipeline.urls import neutralize_url, neutralize_urls_in_text
 from gateway.types import Language, UrlPolicy
 
 
@@ -52,10 +53,6 @@ _URLISH = re.compile(r"^(?:[a-z]+://)?[^\s/@]+\.[a-z]{2,}(?:[/:?#]\S*)?$")
 _MAX_ANCHOR_PIECES = 64  # longer link text is never compared with its href
 _MAX_ALT = 200
 _RULE = "-" * 40
-_LABELS = {
-    Language.JA: ("・ ", "画像", "[埋め込みコンテンツ削除]"),
-    Language.EN: ("- ", "image", "[embedded content removed]"),
-}
 
 
 def _target(shown: str) -> str:
@@ -84,7 +81,9 @@ class Renderer:
     def __init__(self, policy: UrlPolicy, language: Language) -> None:
         self.policy = policy
         self.language = language
-        self.bullet_mark, self.image_word, self.embed_marker = _LABELS[language]
+        self.bullet_mark = label(language, "bullet")
+        self.image_word = label(language, "image")
+        self.embed_marker = label(language, "embedded_content_removed")
         self.out: list[str] = []
         self.started = False
         self.breaks = 0  # newlines owed before the next text, at most 2
@@ -267,7 +266,7 @@ class Renderer:
         self.links += 1
         shown = neutralize_url(href, self.policy)
         if shown is None:
-            self.inline(removed_marker(self.language), space_after=False)
+            self.inline(label(self.language, "url_removed"), space_after=False)
             return
         text = "".join(self.out[start:]).strip() if pieces <= _MAX_ANCHOR_PIECES else ""
         # Only text with a dot or an @ can read as an address; most link text is words.

@@ -15,6 +15,10 @@ _LABELS: dict[Language, dict[str, str]] = {
         "unnamed": "（名前なし）",
         "calendar": "[予定表（招待）の内容]",
         "attached_text": "[添付テキスト: {name}]",
+        "bullet": "・ ",
+        "image": "画像",
+        "embedded_content_removed": "[埋め込みコンテンツ削除]",
+        "url_removed": "[URL削除]",
         "signature_removed": "電子署名を削除しました（署名の検証はされていません）。",
         "encrypted_body": "[暗号化されたメールのため本文を表示できません。原本は隔離されています]",
         "encrypted_note": "暗号化されたメールのため、本文を表示できません。",
@@ -34,6 +38,10 @@ _LABELS: dict[Language, dict[str, str]] = {
         "unnamed": "(no name)",
         "calendar": "[Calendar invitation]",
         "attached_text": "[Attached text: {name}]",
+        "bullet": "- ",
+        "image": "image",
+        "embedded_content_removed": "[embedded content removed]",
+        "url_removed": "[URL removed]",
         "signature_removed": "The digital signature was removed (it was not verified).",
         "encrypted_body": "[This message is encrypted and cannot be shown. "
         "The original is quarantined.]",
@@ -104,6 +112,37 @@ _REASONS: dict[Language, dict[str, str]] = {
         "internal-error": "the sanitizer met an unexpected error",
     },
 }
+
+
+# The calendar summary (ical.py): what an invitation asks for, and the words around it.
+CALENDAR_METHODS: dict[Language, dict[str, str]] = {
+    Language.JA: {
+        "REQUEST": "会議出席依頼", "CANCEL": "会議のキャンセル", "REPLY": "出欠の返信",
+        "PUBLISH": "予定の公開", "COUNTER": "日時変更の提案", "DECLINECOUNTER": "変更提案の辞退",
+        "ADD": "予定の追加", "REFRESH": "最新情報の要求",
+    },
+    Language.EN: {
+        "REQUEST": "Meeting request", "CANCEL": "Meeting cancelled", "REPLY": "Meeting reply",
+        "PUBLISH": "Published event", "COUNTER": "Counter-proposal",
+        "DECLINECOUNTER": "Counter-proposal declined", "ADD": "Added occurrence",
+        "REFRESH": "Refresh request",
+    },
+}  # fmt: skip
+CALENDAR_WORDS: dict[Language, dict[str, str]] = {
+    Language.JA: {
+        "summary": "件名", "when": "日時", "where": "場所", "organizer": "主催者",
+        "description": "説明", "reply": "返答", "all_day": "終日", "event": "予定",
+        "more": "ほか {n} 件の予定は省略しました", "empty": "(予定の内容を読み取れませんでした)",
+        "ACCEPTED": "承諾", "DECLINED": "辞退", "TENTATIVE": "仮承諾", "DELEGATED": "代理",
+    },
+    Language.EN: {
+        "summary": "What", "when": "When", "where": "Where", "organizer": "Organizer",
+        "description": "Description", "reply": "Answer", "all_day": "all day", "event": "Event",
+        "more": "{n} more events not shown", "empty": "(the event could not be read)",
+        "ACCEPTED": "accepted", "DECLINED": "declined", "TENTATIVE": "tentative",
+        "DELEGATED": "delegated",
+    },
+}  # fmt: skip
 
 
 def label(language: Language, key: str, **values: str) -> str:

@@ -16,6 +16,7 @@ from urllib.parse import unquote
 
 import idna
 
+from gateway.pipeline.labels import label
 from gateway.pipeline.textclean import strip_invisible
 from gateway.types import Language, UrlPolicy
 
@@ -24,7 +25,6 @@ _MAX_HOST = 253
 _MAX_LABEL = 63
 _MAX_ADDRESSES = 20  # in one mailto:, more is no message to a person
 _CUT = "…"
-_REMOVED = {Language.JA: "[URL削除]", Language.EN: "[URL removed]"}
 _DEFANGED_SCHEME = {"http": "hxxp", "https": "hxxps", "ftp": "fxp"}
 _WEB_SCHEMES = frozenset(_DEFANGED_SCHEME)
 _SHOWN_SCHEMES = _WEB_SCHEMES | {"mailto"}
@@ -41,11 +41,6 @@ _ESCAPES = {"<": "%3C", ">": "%3E"}
 _AUTHORITY = re.compile(r"[^/?#]*")
 _IPV6 = re.compile(r"\[[0-9A-Fa-f:.]+\]")
 _INNER_SCHEME = re.compile(r"(https?|ftp)://", re.IGNORECASE)
-
-
-def removed_marker(language: Language) -> str:
-    """What stands where a URL was removed."""
-    return _REMOVED[language]
 
 
 def _cap(text: str) -> str:
@@ -77,9 +72,9 @@ def _punycode_host(host: str) -> str:
     # Neither codec accepts it (emoji, underscores, a 64-char label): punycode each label
     # raw, so the reader still never sees a non-ASCII host.
     labels = []
-    for label in host.lower().split("."):
-        label = label[:_MAX_LABEL]
-        labels.append(label if label.isascii() else "xn--" + label.encode("punycode").decode())
+    for part in host.lower().split("."):
+        part = part[:_MAX_LABEL]
+        labels.append(part if part.isascii() else "xn--" + part.encode("punycode").decode())
     return ".".join(labels)
 
 
@@ -250,7 +245,7 @@ def neutralize_urls_in_text(text: str, policy: UrlPolicy, language: Language) ->
         start = match.start()
         shown = neutralize_url(candidate, policy)
         pieces.append(text[done:start])
-        pieces.append(_REMOVED[language] if shown is None else shown)
+        pieces.append(label(language, "url_removed") if shown is None else shown)
         done = start + len(candidate)
     if not pieces:
         return text
