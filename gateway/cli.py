@@ -56,11 +56,15 @@ def report_name(input_name: str) -> str:
     """`x.eml` → `x.json`; a name whose last dot does not start an extension keeps it whole.
 
     Corpus and maildir names such as `t.rules__BOUNCE_MESSAGE__fp-bug5882` have dots that are
-    not extensions; cutting there would give many inputs the same report name.
+    not extensions; cutting there would give many inputs the same report name. `x.json` keeps
+    its name too (→ `x.json.json`): the sanitized message is written under the input's name.
     """
     base = Path(input_name).name
     stem, dot, suffix = base.rpartition(".")
-    if dot and stem and re.fullmatch(r"(?=[0-9]*[A-Za-z])[A-Za-z0-9]{1,5}", suffix):
+    if (
+        dot and stem and suffix.casefold() != "json"
+        and re.fullmatch(r"(?=[0-9]*[A-Za-z])[A-Za-z0-9]{1,5}", suffix)
+    ):
         return f"{stem}.json"
     return f"{base}.json"
 

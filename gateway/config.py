@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -21,6 +21,7 @@ from pydantic_settings import (
 )
 
 from gateway.errors import ConfigError
+from gateway.smtp.policy import normalize_domain
 from gateway.types import Language, UrlPolicy
 
 
@@ -82,8 +83,10 @@ class SmtpSettings(_Section):
 
     @field_validator("local_domains", "sender_domain_allow", "sender_domain_deny")
     @classmethod
-    def _lower(cls, value: list[str]) -> list[str]:
-        return [d.strip().lower().rstrip(".") for d in value if d.strip()]
+    def _domains(cls, value: list[str]) -> list[str]:
+        # The form address domains are compared in: 例え.jp here must match xn--r8jz45g.jp
+        # there, or our own domain would be refused with a 5xx.
+        return [normalize_domain(d) for d in value if d.strip()]
 
 
 class SpoolSettings(_Section):
@@ -103,7 +106,7 @@ class DeliverySettings(_Section):
     relay_url: str = ""  # smtp://host:25, smtps://host:465, lmtp://host:24; empty: maildir
     starttls: Literal["off", "optional", "required"] = "optional"
     username: str = ""
-    password: str = ""
+    password: SecretStr = SecretStr("")  # masked wherever settings are printed
     maildir: Path = Path("var/maildir")
     connections: int = Field(default=4, ge=1, le=64)
     timeout_seconds: float = Field(default=60.0, gt=0)

@@ -53,13 +53,17 @@ class Doorbell:
             while self._socket.recv(64):
                 pass
 
-    def wait(self, timeout: float) -> None:
-        """Return when rung or after `timeout` seconds, whichever is first."""
+    def wait(self, timeout: float) -> bool:
+        """Return when rung (True) or after `timeout` seconds (False), whichever is first."""
         self._socket.settimeout(timeout)
-        with contextlib.suppress(TimeoutError, InterruptedError):
+        try:
             self._socket.recv(64)
+            rung = True
+        except (TimeoutError, InterruptedError):
+            rung = False
         self._socket.setblocking(False)
         self.drain()
+        return rung
 
     def close(self) -> None:
         self._socket.close()

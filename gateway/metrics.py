@@ -21,8 +21,12 @@ SMTP_MESSAGE_BYTES = Histogram(
     "mutaika_smtp_message_bytes", "Size of accepted messages", buckets=_SIZE_BUCKETS
 )
 
+# Several processes list the spool; the latest listing is the truth ("max" would keep a
+# backlog long gone). mostrecent, not livemostrecent: the value of a process that has since
+# exited is still the latest one seen.
 SPOOL_MESSAGES = Gauge(
-    "mutaika_spool_messages", "Messages in each spool queue", ["queue"], multiprocess_mode="max"
+    "mutaika_spool_messages", "Messages in each spool queue", ["queue"],
+    multiprocess_mode="mostrecent",
 )
 SPOOL_SHUNTED = Counter("mutaika_spool_shunted_total", "Poison messages moved aside")
 

@@ -7,7 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from gateway.cli import report_name
+import pytest
+
+from gateway.cli import colliding_outputs, main, report_name
 
 GOLDEN = Path(__file__).resolve().parent / "data" / "golden"
 
@@ -85,6 +87,8 @@ def test_report_names() -> None:
     assert report_name("noext") == "noext.json"
     assert report_name(".hidden") == ".hidden.json"
     assert report_name("gb2312.1") == "gb2312.1.json"  # a sequence number, not an extension
+    assert report_name("dir/x.json") == "x.json.json"  # never the message's own name
+    assert report_name("X.JSON") == "X.JSON.json"
 
 
 def test_batch_refuses_colliding_outputs(tmp_path: Path) -> None:
@@ -101,3 +105,31 @@ def test_batch_refuses_colliding_outputs(tmp_path: Path) -> None:
     )
     assert done.returncode == 2 and b"would both write x.eml" in done.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_an_input_named_like_a_report_keeps_both_outputs(tmp_path: Path) -> None:
+    source = tmp_path / "x.json"
+    source.write_bytes(b"Subject: s\r\n\r\nbody\r\n")
+    out = tmp_path / "out"
+    done = mutaika("sanitize", str(source), "--output-dir", str(out))
+    assert done.returncode == 0, done.stderr
+    assert (out / "x.json").read_bytes().startswith(b"Subject: s")
+    assert json.loads((out / "x.json.json").read_text(encoding="utf-8"))["verdict"]
+
+
+def test_colliding_outputs_sees_a_message_name_that_is_another_report() -> None:
+    # x.eml reports to x.json, the message name of the input x.json.
+    collision = colliding_outputs(["a/x.eml", "b/x.json"])
+    assert collision == "a/x.eml and b/x.json would both write x.json"
+    assert colliding_outputs(["a/x.eml", "b/y.eml", "c/x.json.eml"]) is None
+
+
+def test_check_config_hides_the_relay_password(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("MUTAIKA_CONFIG", raising=False)
+    monkeypatch.setenv("MUTAIKA_DELIVERY__PASSWORD", "hunter2")
+    assert main(["check-config"]) == 0
+    out = capsys.readouterr().out
+    assert "hunter2" not in out
+    assert json.loads(out)["delivery"]["password"] == "**********"

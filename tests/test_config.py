@@ -70,3 +70,21 @@ def test_environment_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="not found"):
         load_settings(tmp_path / "nope.toml")
+
+
+def test_unicode_domains_are_compared_as_a_labels() -> None:
+    smtp = Settings(smtp={
+        "local_domains": ["例え.JP.", " "],
+        "sender_domain_allow": ["Bücher.example"],
+        "sender_domain_deny": [" 日本.jp "],
+    }).smtp
+    assert smtp.local_domains == ["xn--r8jz45g.jp"]
+    assert smtp.sender_domain_allow == ["xn--bcher-kva.example"]
+    assert smtp.sender_domain_deny == ["xn--wgv71a.jp"]
+
+
+def test_relay_password_is_a_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MUTAIKA_DELIVERY__PASSWORD", "hunter2")
+    settings = load_settings()
+    assert settings.delivery.password.get_secret_value() == "hunter2"
+    assert "hunter2" not in repr(settings) and "hunter2" not in str(settings.model_dump())

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import multiprocessing
-import time
 from pathlib import Path
 
 from gateway.doorbell import DELIVERY, WORKERS, Doorbell, Ringer, clear_run_dir, run_dir
@@ -14,9 +13,7 @@ def test_ring_wakes_a_waiter_at_once(tmp_path: Path) -> None:
     ringer = Ringer(tmp_path, WORKERS)
     try:
         ringer.ring()
-        started = time.monotonic()
-        bell.wait(5.0)
-        assert time.monotonic() - started < 1.0  # woken, not timed out
+        assert bell.wait(30.0) is True  # woken, not timed out
     finally:
         bell.close()
         ringer.close()
@@ -27,9 +24,7 @@ def test_wait_times_out_without_a_ring_and_groups_are_apart(tmp_path: Path) -> N
     ringer = Ringer(tmp_path, WORKERS)  # rings the other group
     try:
         ringer.ring()
-        started = time.monotonic()
-        bell.wait(0.2)
-        assert time.monotonic() - started >= 0.15
+        assert bell.wait(0.2) is False
     finally:
         bell.close()
         ringer.close()
@@ -41,10 +36,8 @@ def test_many_rings_are_drained_by_one_wait(tmp_path: Path) -> None:
     try:
         for _ in range(50):
             ringer.ring()
-        bell.wait(1.0)
-        started = time.monotonic()
-        bell.wait(0.2)  # nothing left: this one times out
-        assert time.monotonic() - started >= 0.15
+        assert bell.wait(30.0) is True
+        assert bell.wait(0.2) is False  # nothing left: this one times out
     finally:
         bell.close()
         ringer.close()
@@ -53,8 +46,9 @@ def test_many_rings_are_drained_by_one_wait(tmp_path: Path) -> None:
 def _wait_in_child(data_dir: Path, ready: multiprocessing.synchronize.Event) -> None:
     bell = Doorbell(data_dir, WORKERS)
     ready.set()
-    bell.wait(10.0)
+    rung = bell.wait(60.0)
     bell.close()
+    raise SystemExit(0 if rung else 3)
 
 
 def test_ring_crosses_processes_and_dead_waiters_are_harmless(tmp_path: Path) -> None:
@@ -65,11 +59,10 @@ def test_ring_crosses_processes_and_dead_waiters_are_harmless(tmp_path: Path) ->
     child = ctx.Process(target=_wait_in_child, args=(tmp_path, ready))
     child.start()
     assert ready.wait(30)
-    started = time.monotonic()
     ringer = Ringer(tmp_path, WORKERS)
     ringer.ring()
-    child.join(10)
+    child.join(90)
     ringer.close()
-    assert child.exitcode == 0 and time.monotonic() - started < 5
+    assert child.exitcode == 0  # rung, not timed out
     clear_run_dir(tmp_path)
     assert not list(run_dir(tmp_path).glob("*.sock"))

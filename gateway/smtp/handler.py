@@ -23,7 +23,7 @@ from aiosmtpd.smtp import Envelope as SmtpEnvelope
 from gateway.config import SmtpSettings
 from gateway.errors import SpoolError
 from gateway.log import log_event
-from gateway.metrics import SMTP_ACCEPTED, SMTP_MESSAGE_BYTES, SMTP_TEMPFAIL
+from gateway.metrics import SMTP_ACCEPTED, SMTP_MESSAGE_BYTES
 from gateway.smtp import status
 from gateway.smtp.events import printable, rejected, tempfailed
 from gateway.smtp.headers import message_id_of, protocol_name, received_header
@@ -144,5 +144,4 @@ class GatewayHandler:
         """aiosmtpd's fallback would answer "500 Error: (Name) text": a 5xx that bounces mail
         for our bug, and our internals shown to strangers."""
         log.error("SMTP session error", exc_info=error)
-        SMTP_TEMPFAIL.labels(reason="exception").inc()
-        return status.INTERNAL_ERROR
+        return tempfailed(status.INTERNAL_ERROR, "exception")

@@ -17,6 +17,7 @@ from gateway.config import Settings, SmtpSettings
 from gateway.doorbell import WORKERS, Ringer
 from gateway.errors import ConfigError
 from gateway.log import configure_logging
+from gateway.runtime import open_spool
 from gateway.smtp import status
 from gateway.smtp.handler import GatewayHandler
 from gateway.smtp.protocol import GatewaySMTP, SessionRegistry
@@ -43,11 +44,13 @@ def tls_context(settings: SmtpSettings) -> ssl.SSLContext | None:
 
 class Listener:
     def __init__(
-        self, server: asyncio.Server, sessions: SessionRegistry, executor: ThreadPoolExecutor
+        self, server: asyncio.Server, sessions: SessionRegistry, executor: ThreadPoolExecutor,
+        ringer: Ringer,
     ) -> None:
         self._server = server
         self._sessions = sessions
         self._executor = executor
+        self._ringer = ringer
 
     @property
     def port(self) -> int:
@@ -67,6 +70,7 @@ class Listener:
         # Writes already handed to the spool threads complete: a client may lose its 250,
         # never its message.
         await asyncio.to_thread(self._executor.shutdown, wait=True)
+        self._ringer.close()
 
 
 async def start_listener(settings: Settings, spool: Spool, *, reuse_port: bool) -> Listener:
@@ -102,19 +106,15 @@ async def start_listener(settings: Settings, spool: Spool, *, reuse_port: bool) 
         )
     except BaseException:
         executor.shutdown(wait=False)
+        ringer.close()
         raise
-    listener = Listener(server, sessions, executor)
+    listener = Listener(server, sessions, executor, ringer)
     log.info("SMTP listening on %s port %d", smtp.host, listener.port)
     return listener
 
 
 async def _serve(settings: Settings) -> None:
-    s = settings.spool
-    spool = Spool(
-        s.directory, fsync=s.fsync, max_attempts=s.max_attempts,
-        high_water_bytes=s.high_water_bytes, min_free_bytes=s.min_free_bytes,
-    )
-    listener = await start_listener(settings, spool, reuse_port=True)
+    listener = await start_listener(settings, open_spool(settings), reuse_port=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):

@@ -108,5 +108,5 @@ class SpoolRecord:
                 },
                 generation=int(data.get("generation", 0)),
             )
-        except (KeyError, TypeError, AttributeError, RecursionError) as exc:
+        except (KeyError, TypeError, AttributeError, RecursionError, OverflowError) as exc:
             raise ValueError(f"malformed spool record: {exc!r}") from None

