@@ -16,6 +16,7 @@ import shutil
 import socket
 from pathlib import Path
 
+from gateway.api.sockets import bind_socket
 from gateway.config import Settings
 from gateway.doorbell import clear_run_dir
 from gateway.log import configure_logging
@@ -73,10 +74,7 @@ def reserve_port(host: str, port: int) -> tuple[int, socket.socket | None]:
     every listener process, and every restart of one, binds the same port."""
     if port != 0:
         return port, None
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    sock.bind((host, 0))
+    sock = bind_socket(host, 0)
     return int(sock.getsockname()[1]), sock
 
 

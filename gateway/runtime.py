@@ -10,6 +10,10 @@ from gateway.config import Settings
 from gateway.quarantine.sqlite import SqliteQuarantineStore
 from gateway.spool.store import Spool
 
+# Workers and the delivery process are woken by a doorbell ring the moment there is work; this
+# poll interval is only the fallback should a ring be lost.
+IDLE_FALLBACK_SECONDS = 0.5
+
 
 def open_spool(settings: Settings) -> Spool:
     return Spool(

@@ -20,6 +20,8 @@ LOG = logging.getLogger(__name__)
 BACKOFF_FIRST_SECONDS = 0.5
 BACKOFF_MAX_SECONDS = 10.0
 STABLE_AFTER_SECONDS = 30.0  # a child that ran this long starts its backoff over
+KILL_WAIT_SECONDS = 5.0
+SETTLE_RETRY_SECONDS = 1.0
 
 
 @dataclass
@@ -33,6 +35,17 @@ class Child:
     failures: int = 0
     start_after: float = 0.0
     exit_codes: list[int] = field(default_factory=list)
+    killed: tuple[str, float] | None = None  # the job it was killed for, until it is reaped
+
+
+@dataclass
+class Orphan:
+    """The job of a worker that is gone, still to be settled."""
+
+    queue_id: str
+    seconds: float | None
+    failures: int = 0
+    retry_at: float = 0.0
 
 
 def backoff(failures: int) -> float:
@@ -42,7 +55,8 @@ def backoff(failures: int) -> float:
 
 
 # Called with (queue_id, seconds) after a stuck worker was killed, or (queue_id, None) after a
-# worker died in the middle of a job; both run in the supervisor process.
+# worker died in the middle of a job or when settling the job failed once: the None case must
+# only put the entry back. Both run in the supervisor process, once the worker is surely gone.
 JobHandler = Callable[[str, float | None], None]
 
 
@@ -60,6 +74,7 @@ class Supervisor:
         self._on_stuck = on_stuck
         self._metrics_dir = metrics_dir
         self.children: list[Child] = []
+        self.orphans: list[Orphan] = []
 
     def add(
         self, name: str, target: Callable[..., None], *args: Any, slot: JobSlot | None = None
@@ -80,6 +95,7 @@ class Supervisor:
             self._start(child)
 
     def _reap(self, child: Child, now: float) -> None:
+        """Book a child that is gone (crashed, or killed at the time limit) and adopt its job."""
         process = child.process
         assert process is not None
         process.join(0)
@@ -88,44 +104,53 @@ class Supervisor:
         if self._metrics_dir and process.pid is not None:
             multiprocess.mark_process_dead(process.pid, self._metrics_dir)  # type: ignore[no-untyped-call]
         job = child.slot.current() if child.slot else None
-        if job is not None and child.slot is not None:
+        if child.slot is not None:
             child.slot.end()
-            self._handle_job(job[0], None)
-        ran = now - child.started_at
-        child.failures = 1 if ran >= STABLE_AFTER_SECONDS else child.failures + 1
+        if child.killed is not None:
+            self.orphans.append(Orphan(*child.killed))
+            child.failures = 0  # not the child's fault: restart at once
+        else:
+            ran = now - child.started_at
+            child.failures = 1 if ran >= STABLE_AFTER_SECONDS else child.failures + 1
+        if job is not None and (child.killed is None or job[0] != child.killed[0]):
+            self.orphans.append(Orphan(job[0], None))  # a crash, or the next job of a late kill
         child.start_after = now + backoff(child.failures)
+        child.killed = None
         child.process = None
         LOG.warning(
             "%s (pid %s) exited with %s after %.1f s; restarting in %.1f s",
-            child.name, process.pid, code, ran, child.start_after - now,
+            child.name, process.pid, code, now - child.started_at, child.start_after - now,
         )  # fmt: skip
 
-    def _handle_job(self, queue_id: str, seconds: float | None) -> None:
-        try:
-            self._on_stuck(queue_id, seconds)
-        except Exception:  # the entry stays in active/; the next start puts it back
-            LOG.exception("could not settle the job %s of a dead worker", queue_id)
+    def _settle_orphans(self, now: float) -> None:
+        """A job that failed to settle is tried again later, then only put back (seconds None:
+        the handler's cheapest path, a rename); until then it waits in active/."""
+        for orphan in list(self.orphans):
+            if now < orphan.retry_at:
+                continue
+            seconds = orphan.seconds if orphan.failures == 0 else None
+            try:
+                self._on_stuck(orphan.queue_id, seconds)
+            except Exception:
+                LOG.exception("could not settle the job %s of a dead worker", orphan.queue_id)
+                orphan.failures += 1
+                orphan.retry_at = now + SETTLE_RETRY_SECONDS
+                continue
+            self.orphans.remove(orphan)
 
     def _enforce_time_limit(self, child: Child) -> None:
-        if child.slot is None or child.process is None:
+        """Kill a worker stuck past the limit. Its job is settled only once it is surely gone
+        (else both would move the same entry): at once, or by the reaper on a later tick."""
+        if child.slot is None or child.process is None or child.killed is not None:
             return
         job = child.slot.current()
         if job is None or job[1] <= self._time_limit:
             return
         queue_id, seconds = job
         LOG.warning("%s stuck on %s for %.1f s: killing it", child.name, queue_id, seconds)
+        child.killed = job
         child.process.kill()
-        child.process.join(5)
-        child.slot.end()
-        self._handle_job(queue_id, seconds)
-        child.failures = 0  # not the child's fault: restart at once
-        child.exit_codes.append(-signal.SIGKILL)
-        if self._metrics_dir and child.process.pid is not None:
-            multiprocess.mark_process_dead(  # type: ignore[no-untyped-call]
-                child.process.pid, self._metrics_dir
-            )
-        child.process = None
-        child.start_after = time.monotonic()
+        child.process.join(KILL_WAIT_SECONDS)
 
     def tick(self) -> None:
         """One round: enforce time limits, notice exits, start what is due."""
@@ -135,6 +160,8 @@ class Supervisor:
                 self._enforce_time_limit(child)
             if child.process is not None and not child.process.is_alive():
                 self._reap(child, now)
+        self._settle_orphans(now)
+        for child in self.children:
             if child.process is None and now >= child.start_after:
                 self._start(child)
 

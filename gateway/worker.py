@@ -10,6 +10,7 @@ from __future__ import annotations
 import ctypes
 import dataclasses
 import logging
+import sqlite3
 import time
 from multiprocessing.context import ForkServerContext, SpawnContext
 from multiprocessing.sharedctypes import Synchronized, SynchronizedString
@@ -17,19 +18,22 @@ from multiprocessing.sharedctypes import Synchronized, SynchronizedString
 from gateway import metrics
 from gateway.config import Settings
 from gateway.doorbell import DELIVERY, WORKERS, Doorbell, Ringer
+from gateway.errors import SpoolError
 from gateway.log import configure_logging, log_event
 from gateway.pipeline import quarantine_whole, sanitize
 from gateway.quarantine.store import QuarantineStore
-from gateway.runtime import StopFlag, open_quarantine, open_spool
+from gateway.runtime import IDLE_FALLBACK_SECONDS, StopFlag, open_quarantine, open_spool
 from gateway.spool.layout import MESSAGE_FILE
 from gateway.spool.store import Spool, SpoolEntry
 from gateway.types import SanitizeResult
 
 LOG = logging.getLogger(__name__)
 ProcessContext = ForkServerContext | SpawnContext
-# A ring wakes a worker at once; this is only the fallback should a ring be lost.
-IDLE_FALLBACK_SECONDS = 0.5
 _QID_BYTES = 64
+# The disk or the quarantine database failed under a mail: that says nothing about the mail, so
+# it goes back uncounted (not a poison claim) and the worker waits before it claims again.
+INFRASTRUCTURE_ERRORS = (OSError, sqlite3.Error, SpoolError)
+INFRASTRUCTURE_PAUSE_SECONDS = 3.0
 
 
 class JobSlot:
@@ -131,8 +135,17 @@ def run_worker(settings: Settings, slot: JobSlot, stop: StopFlag) -> None:
                 bell.wait(IDLE_FALLBACK_SECONDS)
                 continue
             slot.begin(entry.queue_id)
-            process_entry(spool, store, settings, entry)
-            slot.end()  # not on an exception: the supervisor reads the slot to recover the job
+            try:
+                process_entry(spool, store, settings, entry)
+            except INFRASTRUCTURE_ERRORS:
+                LOG.exception("could not process %s; giving it back", entry.queue_id)
+                # should the release fail too, the error ends the worker with the slot still
+                # set, and the supervisor returns the entry
+                spool.release(entry)
+                slot.end()
+                stop.wait(INFRASTRUCTURE_PAUSE_SECONDS)
+                continue
+            slot.end()  # not on any other exception: the supervisor reads the slot to recover
             delivery.ring()
     finally:
         bell.close()

@@ -1,9 +1,14 @@
 import multiprocessing
+import os
+import signal
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
+from gateway import supervisor as supervisor_module
 from gateway.supervisor import Supervisor, backoff
 from gateway.worker import JobSlot
 
@@ -20,6 +25,13 @@ def crash_once(marker: str) -> None:
 
 def hang_on_a_job(slot: JobSlot) -> None:
     slot.begin(QID)
+    time.sleep(60)
+
+
+def hang_on_a_job_once(slot: JobSlot, marker: str) -> None:
+    if not Path(marker).exists():
+        Path(marker).write_text("hung")
+        slot.begin(QID)
     time.sleep(60)
 
 
@@ -58,20 +70,67 @@ def test_crashed_child_is_restarted(tmp_path: Path) -> None:
     assert not child.process.is_alive()
 
 
-def test_stuck_worker_is_killed_and_its_job_handed_over() -> None:
+def _gone(pid: int | None) -> bool:
+    assert pid is not None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+def test_stuck_worker_is_killed_and_its_job_handed_over_once_gone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # no wait after the kill: whether the process is gone by the next look or not, its job
+    # must only be settled once it is (else it and the handler could move the same entry)
+    monkeypatch.setattr(supervisor_module, "KILL_WAIT_SECONDS", 0.0)
     ctx = multiprocessing.get_context("forkserver")
-    calls: list[tuple[str, float | None]] = []
+    calls: list[tuple[str, float | None, bool]] = []
+    pids: list[int | None] = []
     sup = Supervisor(
-        ctx, time_limit=0.3, on_stuck=lambda q, s: calls.append((q, s)), metrics_dir=None
+        ctx,
+        time_limit=0.3,
+        on_stuck=lambda q, s: calls.append((q, s, _gone(pids[0]))),
+        metrics_dir=None,
     )
     slot = JobSlot(ctx)
     child = sup.add("w", hang_on_a_job, slot, slot=slot)
     sup.start_all()
-    _run_until(sup, lambda: bool(calls))
+    assert child.process is not None
+    pids.append(child.process.pid)
+    _run_until(sup, lambda: bool(calls) and child.process is not None)
+    try:
+        assert len(calls) == 1
+        queue_id, seconds, gone = calls[0]
+        assert queue_id == QID and seconds is not None  # a time-limit kill, not a crash
+        assert gone
+        assert child.exit_codes == [-signal.SIGKILL]
+        assert child.process is not None and child.process.pid != pids[0]  # restarted
+        assert sup.orphans == []
+    finally:
+        sup.stop(5)
+
+
+def test_a_job_that_fails_to_settle_is_retried_then_only_put_back(tmp_path: Path) -> None:
+    ctx = multiprocessing.get_context("forkserver")
+    calls: list[tuple[str, float | None]] = []
+
+    def flaky(queue_id: str, seconds: float | None) -> None:
+        calls.append((queue_id, seconds))
+        if len(calls) == 1:
+            raise OSError("disk trouble")
+
+    sup = Supervisor(ctx, time_limit=0.3, on_stuck=flaky, metrics_dir=None)
+    slot = JobSlot(ctx)
+    sup.add("w", hang_on_a_job_once, slot, str(tmp_path / "marker"), slot=slot)
+    sup.start_all()
+    _run_until(sup, lambda: len(calls) >= 2)
     sup.stop(5)
-    assert calls and calls[0][0] == QID
-    assert calls[0][1] is not None and calls[0][1] > 0.3
-    assert child.exit_codes[0] < 0  # killed by a signal
+    assert [q for q, _ in calls] == [QID, QID]
+    assert calls[0][1] is not None  # first the quarantine of a stuck job
+    assert calls[1][1] is None  # then the plain return to incoming/
+    assert sup.orphans == []
 
 
 def test_job_of_a_crashed_worker_is_handed_back() -> None:

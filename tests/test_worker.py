@@ -1,9 +1,14 @@
 import email
 import email.policy
+import logging
 import multiprocessing
+import shutil
 import threading
 from typing import Any
 
+import pytest
+
+from gateway import worker
 from gateway.config import Settings
 from gateway.quarantine.sqlite import SqliteQuarantineStore
 from gateway.runtime import StopFlag, open_quarantine, open_spool
@@ -62,8 +67,11 @@ def test_dead_worker_job_goes_back_with_its_attempts(make_settings: Any) -> None
     entry = spool.claim("incoming")
     assert entry is not None and entry.record.attempts == 2  # the crash-loop counter survives
     settle_dead_job(settings, qid, 99.0)
-    assert spool.counts()["outgoing"] == 1
+    counts = spool.counts()
+    assert counts["outgoing"] == 1 and counts["active"] == 0
     settle_dead_job(settings, "0" * 18, 1.0)  # already gone: nothing to do
+    settle_dead_job(settings, qid, None)
+    assert spool.counts() == counts
 
 
 def test_worker_loop_drains_incoming_and_publishes_its_job(make_settings: Any) -> None:
@@ -87,11 +95,57 @@ def test_worker_loop_drains_incoming_and_publishes_its_job(make_settings: Any) -
     assert slot.current() is None
 
 
-def test_job_slot_reports_queue_id_and_age() -> None:
-    slot = JobSlot(multiprocessing.get_context("forkserver"))
+def _begin_job(slot: JobSlot, queue_id: str) -> None:
+    slot.begin(queue_id)
+
+
+def test_job_slot_shows_a_job_begun_in_another_process() -> None:
+    ctx = multiprocessing.get_context("forkserver")
+    slot = JobSlot(ctx)
     assert slot.current() is None
-    slot.begin("0195F3A2B4C5D6E7F8")
-    job = slot.current()
-    assert job is not None and job[0] == "0195F3A2B4C5D6E7F8" and job[1] >= 0
+    process = ctx.Process(target=_begin_job, args=(slot, "0195F3A2B4C5D6E7F8"))
+    process.start()
+    process.join(30)
+    job = slot.current()  # what the supervisor sees of a worker that died holding a job
+    assert job is not None and job[0] == "0195F3A2B4C5D6E7F8"
+    again = slot.current()
+    assert again is not None and again[1] >= job[1]  # an age that runs on, not reset by reads
     slot.end()
     assert slot.current() is None
+
+
+def test_infrastructure_error_gives_the_mail_back_uncounted(
+    make_settings: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(worker, "INFRASTRUCTURE_PAUSE_SECONDS", 0.01)
+    settings, spool, store = _setup(make_settings)
+    qid = spool.accept(html_with_attachment("DISK"), ENVELOPE)
+    quarantine = settings.quarantine.directory
+    shutil.rmtree(quarantine, ignore_errors=True)
+    quarantine.write_bytes(b"")  # a file where the quarantine directory should be: puts fail
+    slot = JobSlot(multiprocessing.get_context("forkserver"))
+    stop = StopFlag()
+    thread = threading.Thread(target=run_worker, args=(settings, slot, stop))
+    failures = 0
+    with caplog.at_level(logging.ERROR, logger="gateway.worker"):
+        thread.start()
+        try:
+            for _ in range(500):  # fail more often than spool.max_attempts allows claims
+                failures = sum("giving it back" in r.getMessage() for r in caplog.records)
+                if failures > settings.spool.max_attempts + 1:
+                    break
+                stop.wait(0.02)
+            quarantine.unlink()
+            quarantine.mkdir()
+            for _ in range(500):
+                if spool.counts()["outgoing"] == 1:
+                    break
+                stop.wait(0.02)
+        finally:
+            stop.set()
+            thread.join(10)
+    assert failures > settings.spool.max_attempts + 1
+    counts = spool.counts()
+    assert counts["outgoing"] == 1 and counts["shunt"] == 0  # good mail survives our outage
+    assert store.original(qid) is not None
+    assert thread.is_alive() is False and slot.current() is None

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 
 import uvicorn
 from fastapi import FastAPI
 
 from gateway.api.routes import health, metrics
+from gateway.api.sockets import bind_socket
 from gateway.config import Settings
 from gateway.log import configure_logging
 
@@ -19,16 +19,6 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(health.router)
     app.include_router(metrics.router)
     return app
-
-
-def bind_socket(host: str, port: int) -> socket.socket:
-    """SO_REUSEPORT so the supervisor can hold port 0's pick across restarts of this process."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    sock.bind((host, port))
-    return sock
 
 
 def run_api_process(settings: Settings) -> None:

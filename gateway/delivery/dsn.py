@@ -7,7 +7,7 @@ import time
 from email.message import Message
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
-from email.policy import SMTP
+from email.policy import SMTP, SMTPUTF8
 
 from gateway.delivery.reply import Reply
 
@@ -36,6 +36,19 @@ def _enhanced_status(reply: Reply) -> str:
     return f"{reply.code // 100}.0.0"
 
 
+def _reply_text(reply: Reply, utf8: bool) -> str:
+    """One line, and only what the DSN's charset can carry: a peer's reply may hold anything,
+    bytes that are not UTF-8 included (aiosmtplib keeps them as surrogates)."""
+    text = " ".join(str(reply).split())
+    charset = "utf-8" if utf8 else "ascii"
+    return text.encode(charset, "replace").decode(charset)
+
+
+def _address_type(address: str) -> str:
+    """RFC 6533 3: an address that is not ASCII is typed utf-8, not rfc822."""
+    return "rfc822" if address.isascii() else "utf-8"
+
+
 def build_dsn(
     *,
     queue_id: str,
@@ -46,15 +59,23 @@ def build_dsn(
     dsn_from: str,
     remote_mta: str,
 ) -> bytes:
-    """A bounce to `sender` listing each failed recipient with the remote reply."""
+    """A bounce to `sender` listing each failed recipient with the remote reply.
+
+    With a non-ASCII address in it, it is an internationalized DSN (RFC 6533): UTF-8 headers
+    and a message/global-delivery-status part, which only an SMTPUTF8 relay can take, as
+    the sender's address itself already requires.
+    """
+    utf8 = not (sender.isascii() and all(rcpt.isascii() for rcpt in failed))
+    replies = {rcpt: _reply_text(reply, utf8) for rcpt, reply in failed.items()}
+    status_type = "global-delivery-status" if utf8 else "delivery-status"
     lines = [
         "This is the mail gateway at " + reporting_mta + ".",
         "Your message could not be delivered to the following recipients:",
         "",
     ]
-    lines += [f"  <{rcpt}>: {reply}" for rcpt, reply in failed.items()]
+    lines += [f"  <{rcpt}>: {text}" for rcpt, text in replies.items()]
     lines += ["", f"Queue ID: {queue_id}"]
-    report = MIMEMultipart("report", report_type="delivery-status")
+    report = MIMEMultipart("report", report_type=status_type)
     report["From"] = dsn_from
     report["To"] = sender
     report["Subject"] = "Undelivered Mail Returned to Sender"
@@ -63,28 +84,33 @@ def build_dsn(
     report["Auto-Submitted"] = "auto-replied"
     report.attach(MIMEText("\n".join(lines) + "\n", "plain", "utf-8"))
 
-    status = Message()
-    status["Content-Type"] = "message/delivery-status"
-    blocks: list[Message | str] = [
+    policy = SMTPUTF8 if utf8 else SMTP
+    blocks = [
         _status_block({"Reporting-MTA": f"dns; {reporting_mta}", "X-Mutaika-Queue-ID": queue_id})
     ]
     for rcpt, reply in failed.items():
         blocks.append(
             _status_block(
                 {
-                    "Final-Recipient": f"rfc822; {rcpt}",
+                    "Final-Recipient": f"{_address_type(rcpt)}; {rcpt}",
                     "Action": "failed",
                     "Status": _enhanced_status(reply),
                     "Remote-MTA": f"dns; {remote_mta}",
-                    "Diagnostic-Code": f"smtp; {reply}".replace("\n", " "),
+                    "Diagnostic-Code": f"smtp; {replies[rcpt]}",
                 }
             )
         )
-    status.set_payload(blocks)
+    status = Message()
+    status["Content-Type"] = f"message/{status_type}"
+    if utf8:  # the stdlib generator knows message/delivery-status, not the global one
+        status.set_payload("".join(block.as_string(policy=policy) for block in blocks))
+    else:
+        status.set_payload(list[Message | str](blocks))
     report.attach(status)
 
     headers = Message()
     headers["Content-Type"] = "text/rfc822-headers"
     headers.set_payload(original_headers(message).decode("ascii", "replace"))
     report.attach(headers)
-    return report.as_bytes(policy=SMTP)
+    # as text, then UTF-8: the byte generator writes the body of any message/* part as ASCII
+    return report.as_string(policy=policy).encode("utf-8")

@@ -19,15 +19,16 @@ from gateway.delivery.outcome import Outcome, apply_replies, pending_recipients
 from gateway.delivery.reply import Reply, all_recipients, transient
 from gateway.delivery.transport import Transport, make_transport
 from gateway.doorbell import DELIVERY, Doorbell
+from gateway.errors import SpoolError
 from gateway.log import configure_logging, log_event
-from gateway.runtime import open_spool
+from gateway.runtime import IDLE_FALLBACK_SECONDS, open_spool
 from gateway.spool.layout import SENDING
-from gateway.spool.recover import requeue_claimed
+from gateway.spool.recover import requeue_claimed, return_claim
 from gateway.spool.store import Spool, SpoolEntry
 
 LOG = logging.getLogger(__name__)
-# Workers ring the delivery process for each mail they queue; this is only the fallback.
-IDLE_FALLBACK_SECONDS = 0.5
+SPOOL_ERRORS = (OSError, SpoolError)
+SETTLE_TRIES = 2
 REST_SECONDS = 1.0
 DEFERRED_SCAN_SECONDS = 0.5
 ERROR_PAUSE_SECONDS = 1.0
@@ -49,6 +50,7 @@ class DeliveryRunner:
         self.stopping = asyncio.Event()
         self._work = asyncio.Event()
         self._rung = asyncio.Event()  # new mail in outgoing/: a worker rang, or a retry is due
+        self.failed = False  # the spool refused even to take a mail back: restart the process
 
     async def run(self, bell: Doorbell | None = None) -> None:
         loop = asyncio.get_running_loop()
@@ -96,7 +98,7 @@ class DeliveryRunner:
                 if time.monotonic() - last_count >= COUNT_SECONDS:
                     last_count = time.monotonic()
                     await asyncio.to_thread(self._spool.counts)
-            except OSError:
+            except SPOOL_ERRORS:
                 LOG.exception("scanning the spool failed; trying again")
             await self._sleep(DEFERRED_SCAN_SECONDS)
 
@@ -117,7 +119,7 @@ class DeliveryRunner:
         while not self.stopping.is_set():
             try:
                 entry = await asyncio.to_thread(self._spool.claim, "outgoing")
-            except OSError:
+            except SPOOL_ERRORS:
                 LOG.exception("claiming from outgoing/ failed; trying again")
                 await self._sleep(ERROR_PAUSE_SECONDS)
                 continue
@@ -127,18 +129,48 @@ class DeliveryRunner:
             self._work.set()  # found one: there may be more, wake the resting lanes
             try:
                 await self.deliver(entry)
-            except Exception:  # a bug must not kill the lane: retry the mail later, as a 4xx
+            except Exception:  # a bug before or in the send: retry the mail later, as a 4xx
                 LOG.exception("delivery of %s failed unexpectedly", entry.queue_id)
-                try:
-                    await self._defer_after_error(entry)
-                except Exception:  # e.g. the disk: requeue_sending() recovers it at restart
-                    LOG.exception("%s left in sending/", entry.queue_id)
-                    await self._sleep(ERROR_PAUSE_SECONDS)
+                replies = all_recipients(
+                    pending_recipients(entry.record), transient("internal error")
+                )
+                outcome = apply_replies(entry.record, replies, time.time(), self._settings.delivery)
+                await self.settle(entry, outcome)
 
-    async def _defer_after_error(self, entry: SpoolEntry) -> None:
-        replies = all_recipients(pending_recipients(entry.record), transient("internal error"))
-        outcome = apply_replies(entry.record, replies, time.time(), self._settings.delivery)
-        await asyncio.to_thread(self._settle, entry, outcome)
+    async def settle(self, entry: SpoolEntry, outcome: Outcome) -> bool:
+        """Record the outcome, trying again once; False when the spool would not take it.
+
+        Then the entry goes back to outgoing/ at once rather than waiting in sending/ for a
+        restart, its record first updated in place if the disk allows it, so recipients that
+        got the mail in this attempt are not sent it again. Should even that rename fail, the
+        process stops and is restarted (requeue_sending() at its start): the other lanes finish
+        their mail first, where exiting at once would cut their transactions and send twice.
+        """
+        for attempt in range(SETTLE_TRIES):
+            try:
+                await asyncio.to_thread(self._settle, entry, outcome)
+                return True
+            except Exception:  # the disk, or a bug: neither may kill the lane
+                LOG.exception("recording the outcome of %s failed", entry.queue_id)
+                if attempt + 1 < SETTLE_TRIES:
+                    await self._sleep(ERROR_PAUSE_SECONDS)
+        try:
+            await asyncio.to_thread(self._give_back, entry, outcome)
+        except OSError:
+            LOG.exception("%s stuck in sending/: restarting delivery", entry.queue_id)
+            self.failed = True
+            self.stop()
+        return False
+
+    def _give_back(self, entry: SpoolEntry, outcome: Outcome) -> None:
+        try:
+            self._spool.move(entry, SENDING, record=outcome.record)
+        except Exception:  # best effort: without it the delivered recipients get it twice
+            LOG.exception("could not record the outcome of %s in sending/", entry.queue_id)
+        return_claim(
+            self._spool.root, SENDING, entry.queue_id,
+            durable=self._settings.spool.fsync, event="requeued",
+        )  # fmt: skip
 
     async def deliver(self, entry: SpoolEntry) -> None:
         record = entry.record
@@ -150,8 +182,8 @@ class DeliveryRunner:
             replies = await self._transport.send(record.envelope.mail_from, recipients, message)
         metrics.DELIVERY_SECONDS.observe(time.perf_counter() - started)
         outcome = apply_replies(record, replies, time.time(), self._settings.delivery)
-        await asyncio.to_thread(self._settle, entry, outcome)
-        if outcome.newly_failed:
+        # from here on nothing may send again: a failure is handled with this outcome
+        if await self.settle(entry, outcome) and outcome.newly_failed:
             await self._bounce(entry, outcome.newly_failed, message)
 
     def _settle(self, entry: SpoolEntry, outcome: Outcome) -> None:
@@ -192,6 +224,19 @@ class DeliveryRunner:
         sender = entry.record.envelope.mail_from
         if self._dsn_transport is None or not sender:  # never bounce to the null sender <>
             return
+        try:
+            await self._send_dsn(self._dsn_transport, entry, sender, failed, message)
+        except Exception:  # the mail is settled already: a failed DSN is only logged
+            LOG.exception("the DSN for %s to %s failed", entry.queue_id, sender)
+
+    async def _send_dsn(
+        self,
+        transport: Transport,
+        entry: SpoolEntry,
+        sender: str,
+        failed: dict[str, Reply],
+        message: bytes,
+    ) -> None:
         dsn = build_dsn(
             queue_id=entry.queue_id,
             sender=sender,
@@ -201,7 +246,7 @@ class DeliveryRunner:
             dsn_from=self._settings.delivery.dsn_from,
             remote_mta=self._transport.description,
         )
-        replies = await self._dsn_transport.send("", [sender], dsn)
+        replies = await transport.send("", [sender], dsn)
         reply = replies.get(sender)
         log_event("dsn", entry.queue_id, to=sender, reply=str(reply) if reply else None)
 
@@ -236,6 +281,8 @@ async def serve_delivery(settings: Settings) -> None:
         await runner.run(bell)
     finally:
         bell.close()
+    if runner.failed:
+        raise SystemExit(1)
 
 
 def run_delivery_process(settings: Settings) -> None:

@@ -8,7 +8,7 @@ from typing import Literal
 
 import aiosmtplib
 
-from gateway.delivery.reply import Reply, all_recipients, transient
+from gateway.delivery.reply import Reply, all_recipients, auth_is_temporary, transient
 from gateway.delivery.target import Target
 
 LOG = logging.getLogger(__name__)
@@ -20,13 +20,20 @@ StartTls = Literal["off", "optional", "required"]
 CONNECTION_ERRORS = (aiosmtplib.SMTPException, OSError, TimeoutError)
 
 
-def _mail_options(client: aiosmtplib.SMTP, message: bytes) -> list[str]:
+def _mail_options(client: aiosmtplib.SMTP, message: bytes, utf8: bool) -> list[str]:
     options = []
     if client.supports_extension("size"):
         options.append(f"SIZE={len(message)}")
     if not message.isascii() and client.supports_extension("8bitmime"):
         options.append("BODY=8BITMIME")
+    if utf8:
+        options.append("SMTPUTF8")
     return options
+
+
+def _no_smtputf8(what: str) -> Reply:
+    """RFC 6531 3.2: a non-ASCII address cannot reach a peer without SMTPUTF8, now or later."""
+    return Reply(553, f"5.6.7 {what} is not ASCII and the relay does not offer SMTPUTF8")
 
 
 async def _reset(client: aiosmtplib.SMTP) -> None:
@@ -42,24 +49,38 @@ async def transact(
     """One MAIL/RCPT/DATA transaction with a reply per recipient.
 
     Connection errors propagate: the caller decides that they mean 4xx for whoever is left.
+    The client has greeted the server already: its extensions decide the MAIL options.
     """
+    smtputf8 = client.supports_extension("smtputf8")
+    if not sender.isascii() and not smtputf8:
+        return all_recipients(recipients, _no_smtputf8("the sender address"))
+    replies: dict[str, Reply] = {}
+    if not smtputf8:
+        replies = {r: _no_smtputf8("the recipient address") for r in recipients if not r.isascii()}
+        recipients = [r for r in recipients if r.isascii()]
+        if not recipients:
+            return replies
+    utf8 = smtputf8 and not (sender.isascii() and all(r.isascii() for r in recipients))
+    encoding = "utf-8" if utf8 else "ascii"
     try:
-        await client.mail(sender, options=_mail_options(client, message))
+        await client.mail(sender, options=_mail_options(client, message, utf8), encoding=encoding)
     except aiosmtplib.SMTPSenderRefused as exc:
         await _reset(client)
-        return all_recipients(recipients, Reply(exc.code, exc.message))
-    except (UnicodeEncodeError, ValueError) as exc:
+        replies.update(all_recipients(recipients, Reply(exc.code, exc.message)))
+        return replies
+    except ValueError as exc:  # aiosmtplib refuses to put it on a command line (injection)
         await _reset(client)
-        return all_recipients(recipients, Reply(553, f"5.1.7 unusable sender address: {exc}"))
-    replies: dict[str, Reply] = {}
+        unusable = Reply(553, f"5.1.7 unusable sender address: {exc}")
+        replies.update(all_recipients(recipients, unusable))
+        return replies
     accepted: list[str] = []
     for rcpt in recipients:
         try:
-            await client.rcpt(rcpt)
+            await client.rcpt(rcpt, encoding=encoding)
             accepted.append(rcpt)
         except aiosmtplib.SMTPRecipientRefused as exc:
             replies[rcpt] = Reply(exc.code, exc.message)
-        except (UnicodeEncodeError, ValueError) as exc:
+        except ValueError as exc:
             replies[rcpt] = Reply(553, f"5.1.3 unusable recipient address: {exc}")
     if not accepted:
         await _reset(client)
@@ -124,6 +145,11 @@ class SmtpPool:
                 client.close()
         client = self._new_client()
         await client.connect()
+        if client.is_ehlo_or_helo_needed:  # connect() greets only for STARTTLS or AUTH
+            try:
+                await client.ehlo()
+            except aiosmtplib.SMTPHeloError:
+                await client.helo()
         return client
 
     async def send(self, sender: str, recipients: list[str], message: bytes) -> dict[str, Reply]:
@@ -140,7 +166,7 @@ class SmtpPool:
                 return all_recipients(recipients, transient(f"{self._target}: {exc}"))
             if client.is_connected:
                 self._idle.append(client)
-            return replies
+            return {rcpt: auth_is_temporary(reply) for rcpt, reply in replies.items()}
 
     async def close(self) -> None:
         while self._idle:

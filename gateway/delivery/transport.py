@@ -84,7 +84,7 @@ def make_transport(
         size=connections or settings.connections,
         starttls=settings.starttls,
         username=settings.username,
-        password=settings.password,
+        password=settings.password.get_secret_value(),
         timeout=settings.timeout_seconds,
         local_hostname=local_hostname,
     )

@@ -41,7 +41,9 @@ def link_or_write(path: Path, data: bytes, source: Path | None) -> None:
     """`path` becomes a hard link to `source` (already durable) or, failing that, a copy.
 
     The spool's message file was fsync'd before the 250 and is never rewritten in place, so a
-    link keeps the original without writing and syncing its bytes a second time.
+    link keeps the original without writing and syncing its bytes a second time. The link
+    shares the spool file's inode, mode included: it is narrowed to 0600 like every payload
+    (the spool copy is only read by its owner too, and is gone once the mail is delivered).
     """
     if source is not None:
         tmp = path.with_name(f".{path.name}.{os.getpid()}.link")
@@ -49,6 +51,7 @@ def link_or_write(path: Path, data: bytes, source: Path | None) -> None:
             tmp.unlink()
         try:
             os.link(source, tmp)
+            os.chmod(tmp, 0o600)
             os.replace(tmp, path)
             return
         except OSError:  # another file system, or the source is gone: write a copy

@@ -103,10 +103,10 @@ async def test_starttls_required_but_not_offered_is_a_retry(fake_mta: FakeMta) -
 
 async def test_auth_when_a_username_is_set() -> None:
     with FakeMta(login=("gw", "secret")) as mta:
-        refused = _pool(mta)  # no credentials: the server refuses MAIL
-        assert (await refused.send("a@x.org", ["x@lg.jp"], MESSAGE))[
-            "x@lg.jp"
-        ].status != "delivered"
+        refused = _pool(mta)  # no credentials: 530 5.7.0 to MAIL, our fault: retried
+        reply = (await refused.send("a@x.org", ["x@lg.jp"], MESSAGE))["x@lg.jp"]
+        assert reply.status == "deferred" and reply.code == 454
+        assert "530 5.7.0" in reply.text  # the relay's own words kept for the operator
         await refused.close()
         bad = _pool(mta, timeout=1.0, login=("gw", "wrong"))
         assert (await bad.send("a@x.org", ["x@lg.jp"], MESSAGE))["x@lg.jp"].status == "deferred"
@@ -115,3 +115,36 @@ async def test_auth_when_a_username_is_set() -> None:
         assert (await good.send("a@x.org", ["x@lg.jp"], MESSAGE))["x@lg.jp"].status == "delivered"
         await good.close()
         assert len(mta.messages) == 1
+
+
+async def test_non_ascii_addresses_use_smtputf8_when_offered() -> None:
+    with FakeMta(smtputf8=True) as mta:
+        pool = _pool(mta)
+        replies = await pool.send("山田@例え.jp", ["田中@lg.jp", "x@lg.jp"], MESSAGE)
+        ascii_only = await pool.send("a@example.org", ["x@lg.jp"], MESSAGE)
+        await pool.close()
+    assert {r.status for r in replies.values()} == {"delivered"}
+    assert ascii_only["x@lg.jp"].status == "delivered"
+    first, second = mta.messages
+    assert first.mail_from == "山田@例え.jp" and first.rcpt_tos == ["田中@lg.jp", "x@lg.jp"]
+    assert first.smtputf8 and not second.smtputf8  # only asked for when an address needs it
+
+
+async def test_non_ascii_addresses_fail_for_good_without_smtputf8(fake_mta: FakeMta) -> None:
+    pool = _pool(fake_mta)
+    from_utf8 = await pool.send("山田@例え.jp", ["x@lg.jp"], MESSAGE)
+    to_utf8 = await pool.send("a@example.org", ["田中@lg.jp", "x@lg.jp"], MESSAGE)
+    await pool.close()
+    assert from_utf8["x@lg.jp"].code == 553 and "5.6.7" in from_utf8["x@lg.jp"].text
+    assert to_utf8["田中@lg.jp"].code == 553 and "5.6.7" in to_utf8["田中@lg.jp"].text
+    assert to_utf8["x@lg.jp"].status == "delivered"  # the ASCII recipient still gets it
+    assert [m.rcpt_tos for m in fake_mta.messages] == [["x@lg.jp"]]
+
+
+async def test_an_address_unfit_for_the_command_line_fails_alone(fake_mta: FakeMta) -> None:
+    pool = _pool(fake_mta)
+    replies = await pool.send("a@example.org", ["x y@lg.jp", "y@lg.jp"], MESSAGE)
+    await pool.close()
+    assert replies["x y@lg.jp"].code == 553
+    assert replies["y@lg.jp"].status == "delivered"
+    assert [m.rcpt_tos for m in fake_mta.messages] == [["y@lg.jp"]]

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.harness import Gateway, free_port, write_config
+from tests.e2e.harness import Gateway, write_config
+from tests.fakes.lgwan_mta import free_port
 
 
 def gateway_sections(

@@ -25,7 +25,7 @@ class Received:
     mail_from: str
     rcpt_tos: list[str]
     data: bytes
-    at: float
+    smtputf8: bool = False  # the MAIL command carried SMTPUTF8
 
 
 @dataclass
@@ -78,8 +78,9 @@ class _Handler:
         if faults.data_reply:
             return faults.data_reply
         data = envelope.original_content or b""
+        smtputf8 = any(o.upper() == "SMTPUTF8" for o in envelope.mail_options)
         self._mta.record(
-            Received(envelope.mail_from or "", list(envelope.rcpt_tos), data, time.time())
+            Received(envelope.mail_from or "", list(envelope.rcpt_tos), data, smtputf8)
         )
         if self._mta.lmtp:  # one reply per accepted recipient (RFC 2033)
             return "\r\n".join("250 2.0.0 OK" for _ in envelope.rcpt_tos)
@@ -106,13 +107,21 @@ class _Authenticator:
 
 class _Controller(Controller):
     def __init__(
-        self, handler: _Handler, port: int, lmtp: bool, login: tuple[str, str] | None
+        self,
+        handler: _Handler,
+        port: int,
+        lmtp: bool,
+        login: tuple[str, str] | None,
+        smtputf8: bool,
     ) -> None:
         auth: dict[str, Any] = {}
         if login:  # AUTH without TLS: loopback tests only
             auth = {"authenticator": _Authenticator(login), "auth_require_tls": False,
                     "auth_required": True}  # fmt: skip
-        super().__init__(handler, hostname="127.0.0.1", port=port, decode_data=False, **auth)
+        super().__init__(
+            handler, hostname="127.0.0.1", port=port, decode_data=False,
+            enable_SMTPUTF8=smtputf8, **auth,
+        )  # fmt: skip
         self._lmtp = lmtp
 
     def factory(self) -> SMTP:
@@ -123,6 +132,7 @@ class _Controller(Controller):
 
 
 def free_port() -> int:
+    """A port nobody listens on now (there is a race, fine for loopback tests)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -130,11 +140,17 @@ def free_port() -> int:
 
 class FakeMta:
     def __init__(
-        self, port: int = 0, *, lmtp: bool = False, login: tuple[str, str] | None = None
+        self,
+        port: int = 0,
+        *,
+        lmtp: bool = False,
+        login: tuple[str, str] | None = None,
+        smtputf8: bool = False,
     ) -> None:
         self.port = port or free_port()
         self.lmtp = lmtp
         self.login = login  # when set, AUTH PLAIN/LOGIN with this user and password is required
+        self.smtputf8 = smtputf8  # offer SMTPUTF8 (RFC 6531) in the EHLO reply
         self.faults = Faults()
         self._messages: list[Received] = []
         self._lock = threading.Lock()
@@ -156,21 +172,15 @@ class FakeMta:
     def up(self) -> None:
         if self._controller is None:
             # a stopped aiosmtpd controller closes its loop: a fresh one per start
-            self._controller = _Controller(_Handler(self), self.port, self.lmtp, self.login)
+            self._controller = _Controller(
+                _Handler(self), self.port, self.lmtp, self.login, self.smtputf8
+            )
             self._controller.start()
 
     def down(self) -> None:
         if self._controller is not None:
             self._controller.stop()
             self._controller = None
-
-    def wait_for(self, count: int, timeout: float) -> list[Received]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if len(self.messages) >= count:
-                break
-            time.sleep(0.05)
-        return self.messages
 
     def __enter__(self) -> FakeMta:
         self.up()
