@@ -93,7 +93,7 @@ class Spool:
         handler does, to name it in our Received: header). Raises SpoolFull or SpoolError.
         """
         qid = queue_id or new_queue_id()
-        self._check_space(len(raw))
+        self.check_space(len(raw))
         record = SpoolRecord.new(qid, envelope, size=len(raw), message_id=message_id)
         building = self.root / TMP / qid
         try:
@@ -110,7 +110,9 @@ class Spool:
             raise spool_error(exc, "spool write failed") from exc
         return qid
 
-    def _check_space(self, size: int) -> None:
+    def check_space(self, size: int = 0) -> None:
+        """Raise SpoolFull when `size` more bytes would not fit (SMTP asks at MAIL FROM with the
+        declared SIZE, and again before the write), SpoolError when the spool is unusable."""
         try:
             free = free_bytes(self.root)
         except OSError as exc:
