@@ -80,10 +80,6 @@ relay_url = "smtp://127.0.0.1:{sink}"
 starttls = "off"
 connections = {connections}
 
-[quarantine]
-database = "{root}/quarantine.sqlite3"
-directory = "{root}/quarantine"
-
 [api]
 enabled = false
 """

@@ -154,6 +154,9 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK
     if args.command == "sanitize":
         return _sanitize(args, settings)
-    from gateway.app import serve
+    from gateway.serve.app import serve
 
-    return serve(settings)
+    try:
+        return serve(settings)
+    except ConfigError as exc:  # the ports or the data directory are taken
+        return _fail(str(exc), EXIT_USAGE)

@@ -9,10 +9,19 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_serializer,
+    field_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -131,9 +140,24 @@ class DeliverySettings(_Section):
         return value
 
 
-class QuarantineSettings(_Section):
-    database: Path = Path("var/quarantine.sqlite3")
-    directory: Path = Path("var/quarantine")  # originals and removed parts, one file each
+class StoreSettings(_Section):
+    # "" = the embedded SQLite database <data_dir>/mutaika.sqlite3; several nodes share one
+    # PostgreSQL database: postgresql+psycopg://user:password@host/dbname
+    url: str = ""
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if value and not value.startswith(("sqlite://", "postgresql")):
+            raise ValueError("expected sqlite:///PATH or postgresql+psycopg://USER@HOST/DB")
+        return value
+
+    @field_serializer("url")
+    def _hide_password(self, value: str) -> str:
+        return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", value)
+
+    def resolved_url(self, data_dir: Path) -> str:
+        return self.url or f"sqlite:///{data_dir / 'mutaika.sqlite3'}"
 
 
 class ApiSettings(_Section):
@@ -157,7 +181,7 @@ class Settings(BaseSettings):
     spool: SpoolSettings = SpoolSettings()
     workers: WorkerSettings = WorkerSettings()
     delivery: DeliverySettings = DeliverySettings()
-    quarantine: QuarantineSettings = QuarantineSettings()
+    store: StoreSettings = StoreSettings()
     api: ApiSettings = ApiSettings()
 
     @classmethod

@@ -4,7 +4,7 @@ The SMTP listeners and sanitizer workers run in several processes; app.py sets
 PROMETHEUS_MULTIPROC_DIR before any of them start so /metrics sees them all.
 """
 
-from prometheus_client import Counter, Gauge, Histogram
+from prometheus_client import Counter, Histogram
 
 _SIZE_BUCKETS = (1e3, 1e4, 5e4, 1e5, 5e5, 1e6, 5e6, 2.5e7, 1e8)
 _LATENCY_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
@@ -21,13 +21,6 @@ SMTP_MESSAGE_BYTES = Histogram(
     "mutaika_smtp_message_bytes", "Size of accepted messages", buckets=_SIZE_BUCKETS
 )
 
-# Several processes list the spool; the latest listing is the truth ("max" would keep a
-# backlog long gone). mostrecent, not livemostrecent: the value of a process that has since
-# exited is still the latest one seen.
-SPOOL_MESSAGES = Gauge(
-    "mutaika_spool_messages", "Messages in each spool queue", ["queue"],
-    multiprocess_mode="mostrecent",
-)
 SPOOL_SHUNTED = Counter("mutaika_spool_shunted_total", "Poison messages moved aside")
 
 SANITIZE_SECONDS = Histogram(
@@ -35,7 +28,8 @@ SANITIZE_SECONDS = Histogram(
 )
 SANITIZE_VERDICTS = Counter("mutaika_sanitize_verdicts_total", "Sanitizer verdicts", ["verdict"])
 SANITIZE_REMOVED_PARTS = Counter(
-    "mutaika_sanitize_removed_parts_total", "Parts removed, by reason", ["reason"]
+    "mutaika_sanitize_removed_parts_total", "Parts removed, by reason and detected type",
+    ["reason", "type"],
 )
 SANITIZE_TIMEOUTS = Counter(
     "mutaika_sanitize_timeouts_total", "Sanitizer jobs killed at the time limit"
@@ -50,3 +44,43 @@ DELIVERY_SECONDS = Histogram(
 END_TO_END_SECONDS = Histogram(
     "mutaika_end_to_end_seconds", "From 250 to delivered", buckets=_LATENCY_BUCKETS
 )
+
+CHILD_RESTARTS = Counter(
+    "mutaika_child_restarts_total", "Children of serve restarted after they died", ["child"]
+)
+
+# Detected types are reduced to a bounded set of labels: a label per libmagic string would let
+# every sender mint new time series.
+_TYPE_LABELS = {
+    "application/pdf": "pdf",
+    "application/zip": "zip",
+    "application/x-7z-compressed": "7z",
+    "application/x-rar": "rar",
+    "application/vnd.rar": "rar",
+    "application/x-dosexec": "executable",
+    "application/x-executable": "executable",
+    "application/x-msi": "executable",
+    "application/msword": "office",
+    "application/vnd.ms-excel": "office",
+    "application/vnd.ms-powerpoint": "office",
+    "application/x-ole-storage": "office",
+    "application/ms-tnef": "tnef",
+    "application/vnd.ms-tnef": "tnef",
+    "message/rfc822": "message",
+    "text/calendar": "calendar",
+}
+
+
+def type_label(detected_type: str) -> str:
+    """pdf, zip, office, executable, image, text, … or other."""
+    mime = detected_type.split(";", 1)[0].strip().lower()
+    if mime in _TYPE_LABELS:
+        return _TYPE_LABELS[mime]
+    if mime.startswith("application/vnd.openxmlformats") or mime.startswith(
+        "application/vnd.oasis.opendocument"
+    ):
+        return "office"
+    major = mime.split("/", 1)[0]
+    if major in ("image", "text", "audio", "video"):
+        return major
+    return "other" if mime else "unknown"

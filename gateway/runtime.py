@@ -7,7 +7,7 @@ import threading
 from types import FrameType
 
 from gateway.config import Settings
-from gateway.quarantine.sqlite import SqliteQuarantineStore
+from gateway.quarantine import QuarantineStore
 from gateway.spool.store import Spool
 
 # Workers and the delivery process are woken by a doorbell ring the moment there is work; this
@@ -25,8 +25,8 @@ def open_spool(settings: Settings) -> Spool:
     )
 
 
-def open_quarantine(settings: Settings) -> SqliteQuarantineStore:
-    return SqliteQuarantineStore(settings.quarantine.database, settings.quarantine.directory)
+def open_store(settings: Settings) -> QuarantineStore:
+    return QuarantineStore(settings.store.resolved_url(settings.data_dir))
 
 
 class StopFlag:

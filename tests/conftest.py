@@ -26,10 +26,6 @@ def make_settings(tmp_path: Path) -> Any:
         base: dict[str, Any] = {
             "data_dir": tmp_path / "var",
             "spool": {"directory": tmp_path / "var" / "spool"},
-            "quarantine": {
-                "database": tmp_path / "var" / "quarantine.sqlite3",
-                "directory": tmp_path / "var" / "quarantine",
-            },
             "delivery": {"maildir": tmp_path / "var" / "maildir"},
         }
         for name, values in sections.items():

@@ -1,151 +1,226 @@
+"""The worker on a real spool, a real SQLite store and a real SMTP peer over loopback.
+
+Every step of one mail's job is made to fail in turn: the worker never dies, a fault of ours
+puts the mail back uncounted, a fault of the mail's is postponed and counted, and the next mail
+is delivered either way.
+"""
+
+from __future__ import annotations
+
 import email
 import email.policy
-import logging
 import multiprocessing
-import shutil
-import threading
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from gateway import worker
 from gateway.config import Settings
-from gateway.quarantine.sqlite import SqliteQuarantineStore
-from gateway.runtime import StopFlag, open_quarantine, open_spool
-from gateway.spool.store import Spool
+from gateway.delivery.settle import Settler
+from gateway.delivery.transport import make_transport
+from gateway.errors import SpoolError
+from gateway.quarantine import QuarantineStore, StoreUnavailable
+from gateway.runtime import open_spool, open_store
+from gateway.serve.children import make_settler, settle_dead_job
+from gateway.spool import Queue, Spool, Stage
 from gateway.types import Envelope
-from gateway.wiring import settle_dead_job
-from gateway.worker import JobSlot, process_entry, quarantine_stuck, run_worker
-from tests.e2e.mails import html_with_attachment
+from gateway.worker import JobSlot, Worker, quarantine_stuck
+from tests.e2e.mails import html_with_attachment, plain
+from tests.fakes.lgwan_mta import FakeMta
 
-ENVELOPE = Envelope("alice@example.org", ["bob@lg.jp"], received_at=1.0)
-
-
-def _setup(make_settings: Any) -> tuple[Settings, Spool, SqliteQuarantineStore]:
-    settings: Settings = make_settings(spool={"fsync": False})
-    spool = open_spool(settings)
-    spool.prepare()
-    return settings, spool, open_quarantine(settings)
+ENVELOPE = Envelope("alice@example.org", ["bob@lg.example.jp"], received_at=1.0)
 
 
-def test_entry_is_sanitized_quarantined_and_moved(make_settings: Any) -> None:
-    settings, spool, store = _setup(make_settings)
-    raw = html_with_attachment("TOKEN1")
-    qid = spool.accept(raw, ENVELOPE)
-    entry = spool.claim("incoming")
-    assert entry is not None
-    moved = process_entry(spool, store, settings, entry)
-    assert moved.queue == "outgoing"
-    assert moved.record.verdict == "sanitized"
-    assert moved.record.quarantine_id == qid
-    assert moved.record.message_id == "<TOKEN1@example.org>"
-    clean = email.message_from_bytes(spool.read_message(moved), policy=email.policy.default)
-    assert clean.get_content_type() == "text/plain"
-    assert "TOKEN1" in clean.get_content()
-    assert store.original(qid) == raw
-    record = store.get(qid)
-    assert record is not None and record.removed
-    assert store.part(qid, record.removed[0]["index"]) is not None
+class Rig:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.spool: Spool = open_spool(settings)
+        self.spool.prepare()
+        self.store: QuarantineStore = open_store(settings)
+        self.store.prepare()
+        self.settler: Settler = make_settler(settings, self.spool)
+        self.slot = JobSlot(multiprocessing.get_context("forkserver"))
+        transport = make_transport(settings.delivery.relay_url, settings.delivery,
+                                   local_hostname="gw.test", connections=1)  # fmt: skip
+        self.worker = Worker(settings, self.spool, self.store, transport, self.settler, self.slot)
+
+    def count(self, queue: Queue) -> int:
+        return self.spool.stats()[queue].messages
+
+    def drain(self) -> None:
+        while self.worker.step():
+            pass
 
 
-def test_stuck_job_is_quarantined_whole(make_settings: Any) -> None:
-    settings, spool, store = _setup(make_settings)
-    qid = spool.accept(html_with_attachment("TOKEN2"), ENVELOPE)
-    entry = spool.claim("incoming")
-    assert entry is not None
-    moved = quarantine_stuck(spool, store, settings, entry, 61.0)
-    assert moved.queue == "outgoing" and moved.record.verdict == "quarantined-whole"
-    record = store.get(qid)
-    assert record is not None and record.verdict == "quarantined-whole"
+@pytest.fixture
+def rig(make_settings: Any, fake_mta: FakeMta) -> Iterator[Rig]:
+    settings: Settings = make_settings(
+        spool={"fsync": False, "max_attempts": 3},
+        delivery={"relay_url": fake_mta.url, "retry_schedule_seconds": [60], "timeout_seconds": 5},
+    )
+    r = Rig(settings)
+    yield r
+    r.worker.close()
+    r.store.close()
 
 
-def test_dead_worker_job_goes_back_with_its_attempts(make_settings: Any) -> None:
-    settings, spool, _ = _setup(make_settings)
-    qid = spool.accept(html_with_attachment("TOKEN3"), ENVELOPE)
-    assert spool.claim("incoming") is not None
-    settle_dead_job(settings, qid, None)
-    entry = spool.claim("incoming")
-    assert entry is not None and entry.record.attempts == 2  # the crash-loop counter survives
-    settle_dead_job(settings, qid, 99.0)
-    counts = spool.counts()
-    assert counts["outgoing"] == 1 and counts["active"] == 0
-    settle_dead_job(settings, "0" * 18, 1.0)  # already gone: nothing to do
-    settle_dead_job(settings, qid, None)
-    assert spool.counts() == counts
-
-
-def test_worker_loop_drains_incoming_and_publishes_its_job(make_settings: Any) -> None:
-    settings, spool, store = _setup(make_settings)
-    for n in range(5):
-        spool.accept(html_with_attachment(f"LOOP{n}"), ENVELOPE)
-    slot = JobSlot(multiprocessing.get_context("forkserver"))
-    stop = StopFlag()
-    thread = threading.Thread(target=run_worker, args=(settings, slot, stop))
-    thread.start()
-    try:
-        for _ in range(500):
-            if spool.counts()["outgoing"] == 5:
-                break
-            stop.wait(0.02)
-    finally:
-        stop.set()
-        thread.join(10)
-    assert spool.counts()["outgoing"] == 5
-    assert len(store.list()) == 5
-    assert slot.current() is None
-
-
-def _begin_job(slot: JobSlot, queue_id: str) -> None:
-    slot.begin(queue_id)
-
-
-def test_job_slot_shows_a_job_begun_in_another_process() -> None:
-    ctx = multiprocessing.get_context("forkserver")
-    slot = JobSlot(ctx)
-    assert slot.current() is None
-    process = ctx.Process(target=_begin_job, args=(slot, "0195F3A2B4C5D6E7F8"))
-    process.start()
-    process.join(30)
-    job = slot.current()  # what the supervisor sees of a worker that died holding a job
-    assert job is not None and job[0] == "0195F3A2B4C5D6E7F8"
-    again = slot.current()
-    assert again is not None and again[1] >= job[1]  # an age that runs on, not reset by reads
-    slot.end()
-    assert slot.current() is None
-
-
-def test_infrastructure_error_gives_the_mail_back_uncounted(
-    make_settings: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+def test_a_mail_is_sanitized_quarantined_and_delivered_by_the_worker(
+    rig: Rig, fake_mta: FakeMta
 ) -> None:
-    monkeypatch.setattr(worker, "INFRASTRUCTURE_PAUSE_SECONDS", 0.01)
-    settings, spool, store = _setup(make_settings)
-    qid = spool.accept(html_with_attachment("DISK"), ENVELOPE)
-    quarantine = settings.quarantine.directory
-    shutil.rmtree(quarantine, ignore_errors=True)
-    quarantine.write_bytes(b"")  # a file where the quarantine directory should be: puts fail
-    slot = JobSlot(multiprocessing.get_context("forkserver"))
-    stop = StopFlag()
-    thread = threading.Thread(target=run_worker, args=(settings, slot, stop))
-    failures = 0
-    with caplog.at_level(logging.ERROR, logger="gateway.worker"):
-        thread.start()
-        try:
-            for _ in range(500):  # fail more often than spool.max_attempts allows claims
-                failures = sum("giving it back" in r.getMessage() for r in caplog.records)
-                if failures > settings.spool.max_attempts + 1:
-                    break
-                stop.wait(0.02)
-            quarantine.unlink()
-            quarantine.mkdir()
-            for _ in range(500):
-                if spool.counts()["outgoing"] == 1:
-                    break
-                stop.wait(0.02)
-        finally:
-            stop.set()
-            thread.join(10)
-    assert failures > settings.spool.max_attempts + 1
-    counts = spool.counts()
-    assert counts["outgoing"] == 1 and counts["shunt"] == 0  # good mail survives our outage
-    assert store.original(qid) is not None
-    assert thread.is_alive() is False and slot.current() is None
+    raw = html_with_attachment("TOKEN1", rcpt="bob@lg.example.jp")
+    qid = rig.spool.accept(raw, ENVELOPE)
+    assert rig.worker.step() is True
+    [got] = fake_mta.messages
+    clean = email.message_from_bytes(got.data, policy=email.policy.default)
+    assert clean.get_content_type() == "text/plain" and "TOKEN1" in clean.get_content()
+    assert got.rcpt_tos == ["bob@lg.example.jp"] and got.mail_from == "alice@example.org"
+    assert all(rig.count(q) == 0 for q in Queue)  # delivered: nothing left in the spool
+    assert rig.store.original(qid) == raw
+    record = rig.store.get(qid)
+    assert record is not None and record.items and rig.store.item(qid, 0) is not None
+    assert rig.slot.current() is None
+    assert rig.worker.step() is False  # nothing more to do
+
+
+def test_a_4xx_defers_the_sanitized_mail_to_the_delivery_process(
+    rig: Rig, fake_mta: FakeMta
+) -> None:
+    fake_mta.faults.rcpt_replies["later@lg.example.jp"] = "451 4.3.0 try later"
+    env = Envelope("alice@example.org", ["now@lg.example.jp", "later@lg.example.jp"])
+    qid = rig.spool.accept(plain("PARTIAL"), env)
+    rig.worker.step()
+    assert [m.rcpt_tos for m in fake_mta.messages] == [["now@lg.example.jp"]]
+    [deferred] = rig.spool.entries(Queue.DEFERRED)
+    assert deferred.queue_id == qid and deferred.record.stage == Stage.DELIVER
+    assert deferred.record.recipients["now@lg.example.jp"]["status"] == "delivered"
+    assert deferred.record.recipients["later@lg.example.jp"]["status"] == "deferred"
+    assert deferred.record.verdict and deferred.record.quarantine_id == qid
+    resent = email.message_from_bytes(rig.spool.read_message(deferred))
+    assert resent.get_content_type() == "text/plain"  # the sanitized mail, not the original
+
+
+def test_a_5xx_fails_the_mail_visibly(rig: Rig, fake_mta: FakeMta) -> None:
+    fake_mta.faults.rcpt_reply = "550 5.1.1 no such user"
+    qid = rig.spool.accept(plain("NOUSER"), ENVELOPE)
+    rig.worker.step()
+    [failed] = rig.spool.entries(Queue.FAILED)
+    assert failed.queue_id == qid and "550 5.1.1" in failed.record.last_error
+
+
+def test_the_maildir_default_is_delivered_by_the_worker(make_settings: Any) -> None:
+    settings: Settings = make_settings(spool={"fsync": False})
+    rig = Rig(settings)
+    rig.spool.accept(plain("MAILDIR"), ENVELOPE)
+    rig.worker.step()
+    [path] = (settings.delivery.maildir / "new").iterdir()
+    assert b"MAILDIR" in path.read_bytes()
+    assert rig.count(Queue.ACTIVE) == 0 and rig.count(Queue.DEFERRED) == 0
+    rig.worker.close()
+
+
+def test_a_stuck_job_is_quarantined_whole_and_its_notice_queued(rig: Rig) -> None:
+    qid = rig.spool.accept(html_with_attachment("STUCK"), ENVELOPE)
+    entry = rig.spool.claim(Queue.INCOMING)
+    assert entry is not None
+    quarantine_stuck(rig.spool, rig.store, rig.settings, entry, 61.0)
+    [notice] = rig.spool.entries(Queue.OUTGOING)
+    assert notice.queue_id == qid and notice.record.verdict == "quarantined-whole"
+    record = rig.store.get(qid)
+    assert record is not None and record.reason == "time-limit"
+
+
+def test_the_job_of_a_dead_worker_goes_back_counted_then_to_shunt(rig: Rig) -> None:
+    qid = rig.spool.accept(plain("CRASH"), ENVELOPE)
+    for crashes in (1, 2):
+        assert rig.spool.claim(Queue.INCOMING) is not None
+        settle_dead_job(rig.settings, qid, None)
+        entry = rig.spool.get(Queue.INCOMING, qid)
+        assert entry is not None and entry.record.crashes == crashes
+    assert rig.spool.claim(Queue.INCOMING) is not None
+    settle_dead_job(rig.settings, qid, None)
+    assert rig.count(Queue.SHUNT) == 1
+    settle_dead_job(rig.settings, "0" * 18, 1.0)  # already gone: nothing to do
+
+
+def test_a_job_killed_at_the_time_limit_becomes_a_notice(rig: Rig) -> None:
+    qid = rig.spool.accept(html_with_attachment("KILLED"), ENVELOPE)
+    assert rig.spool.claim(Queue.INCOMING) is not None
+    settle_dead_job(rig.settings, qid, 99.0)
+    assert rig.count(Queue.OUTGOING) == 1 and rig.count(Queue.ACTIVE) == 0
+
+
+def _raise(error: BaseException) -> Any:
+    def fail(*args: Any, **kwargs: Any) -> Any:
+        raise error
+
+    return fail
+
+
+# (what fails, the error, where the mail must be afterwards, counted against the mail?)
+STEPS = [
+    ("read", "gateway.spool.store.Spool.read_message", SpoolError("I/O error"), Queue.INCOMING,
+     False),
+    ("sanitize", "gateway.worker.sanitize", RuntimeError("bug"), Queue.DEFERRED, True),
+    ("store-down", "gateway.quarantine.store.QuarantineStore.put",
+     StoreUnavailable("database is locked"), Queue.INCOMING, False),
+    ("store-bug", "gateway.quarantine.store.QuarantineStore.put",
+     UnicodeEncodeError("utf-8", "\udcff", 0, 1, "surrogates not allowed"), Queue.DEFERRED, True),
+    ("send", "gateway.delivery.transport.SmtpTransport.send", RuntimeError("bug"),
+     Queue.DEFERRED, True),
+    ("settle-disk", "gateway.spool.store.Spool.finish", SpoolError("EIO"), Queue.INCOMING,
+     False),
+    ("settle-bug", "gateway.delivery.settle.Settler.settle", KeyError("x"), Queue.DEFERRED,
+     True),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("step", "target", "error", "queue", "counted"), STEPS,
+                         ids=[s[0] for s in STEPS])  # fmt: skip
+def test_a_failure_at_each_step_settles_that_mail_and_the_worker_goes_on(
+    rig: Rig, fake_mta: FakeMta, monkeypatch: pytest.MonkeyPatch, step: str, target: str,
+    error: BaseException, queue: Queue, counted: bool,
+) -> None:
+    qid = rig.spool.accept(plain("FAILS"), ENVELOPE)
+    with monkeypatch.context() as patch:
+        patch.setattr(target, _raise(error))
+        assert rig.worker.step() is True  # returns: the worker lives
+    entry = rig.spool.find(qid)
+    assert entry is not None and entry.queue == queue
+    assert entry.record.failures == (1 if counted else 0) and entry.record.crashes == 0
+    assert rig.slot.current() is None
+    if counted:
+        assert type(error).__name__ in entry.record.last_error
+    # the next mail goes through at once, and so does this one once it is due again
+    rig.worker._pause = 0.0
+    other = rig.spool.accept(plain("NEXT"), ENVELOPE)
+    rig.spool.wake_due(entry.record.next_attempt_at + 1)
+    rig.drain()
+    delivered = [m.data for m in fake_mta.messages]
+    assert any(b"NEXT" in d for d in delivered) and any(b"FAILS" in d for d in delivered)
+    assert rig.spool.find(other) is None and rig.spool.find(qid) is None
+
+
+def test_a_mail_that_keeps_failing_is_shunted_with_its_reason(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    qid = rig.spool.accept(plain("POISON"), ENVELOPE)
+    monkeypatch.setattr("gateway.worker.sanitize", _raise(RecursionError("deep")))
+    for _ in range(3):  # spool.max_attempts
+        rig.spool.wake_due(10**12)
+        assert rig.worker.step() is True
+    shunted = rig.spool.get(Queue.SHUNT, qid)
+    assert shunted is not None and "RecursionError" in shunted.record.last_error
+
+
+def test_an_envelope_the_store_cannot_hold_never_kills_the_worker(
+    rig: Rig, fake_mta: FakeMta
+) -> None:
+    """The hostile envelope of issue 6 item 1, should one reach the spool by any path."""
+    bad = b"\xff\xfe@lg.example.jp".decode("utf-8", "surrogateescape")
+    rig.spool.accept(plain("HOSTILE"), Envelope(bad, ["bob@lg.example.jp"]))
+    good = rig.spool.accept(plain("GOOD"), ENVELOPE)
+    for _ in range(3):
+        rig.drain()
+        rig.spool.wake_due(10**12)
+    assert any(b"GOOD" in m.data for m in fake_mta.messages)
+    assert rig.spool.find(good) is None

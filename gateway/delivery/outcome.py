@@ -63,7 +63,7 @@ def apply_replies(
         when = next_attempt_at(
             now,
             attempts,
-            record.created_at,
+            record.age_base,
             schedule=settings.retry_schedule_seconds,
             jitter=settings.retry_jitter,
             max_age=settings.max_age_seconds,

@@ -39,3 +39,14 @@ def next_attempt_at(
     if now - created_at >= max_age:
         return None
     return now + retry_delay(attempt, schedule, jitter, rand)
+
+
+FAILURE_DELAY_SECONDS = 60.0  # the first wait after a mail raised; doubles per failure
+FAILURE_DELAY_MAX_SECONDS = 3600.0
+
+
+def failure_delay(failures: int, rand: Callable[[], float] = random.random) -> float:
+    """How long a mail that raised an error waits before its next try: per mail, never per
+    process, so one mail that keeps failing never delays the others."""
+    base = min(FAILURE_DELAY_MAX_SECONDS, FAILURE_DELAY_SECONDS * 2 ** max(0, failures))
+    return float(base * (0.8 + 0.4 * rand()))

@@ -1,39 +1,95 @@
-"""The quarantine interface: what workers write and the admin API reads."""
+"""The quarantine store: the only door to where originals, removed parts and their records live.
+
+Callers see records and bytes; whether SQLite or PostgreSQL holds them is decided by one URL
+and known only inside gateway/quarantine/. Operational failures surface as StoreUnavailable (a
+fault of ours); anything else raised here is a bug or bad data.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Protocol
+import contextlib
+from collections.abc import Iterator
 
-from gateway.quarantine.models import HoldState, QuarantineRecord
+from sqlalchemy import Connection, text
+
+from gateway.quarantine import messages, migrate
+from gateway.quarantine.db import Database, StoreUnavailable
+from gateway.quarantine.models import HoldState, Page, QuarantineFilter, QuarantineRecord
 from gateway.types import Envelope, SanitizeResult
 
+__all__ = ["QuarantineStore", "StoreUnavailable"]
 
-class QuarantineStore(Protocol):
+
+class QuarantineStore:
+    def __init__(self, url: str) -> None:
+        self._db = Database(url)
+
+    @property
+    def backend(self) -> str:
+        return self._db.dialect
+
     def prepare(self) -> None:
-        """Create what storage needs (directories, schema); called once at start."""
+        """Bring the schema to this version's head (a new database is created whole)."""
+        migrate.upgrade(self._db)
 
-    def put(self, quarantine_id: str, envelope: Envelope, original: bytes,
-            result: SanitizeResult, original_path: Path | None = None) -> None:  # fmt: skip
-        """Keep the original and the removed parts; durable on return; idempotent per id.
+    def schema_revision(self) -> str | None:
+        return migrate.current(self._db)
 
-        `original_path`, when given, is a durable file holding `original` (the spool's copy):
-        it is hard-linked instead of written again.
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[Connection]:
+        with self._db.write() as conn:
+            yield conn
 
-        Putting an id again (a retry, or the time-limit fallback) replaces the payloads and the
-        metadata but keeps an admin's state decision (released/deleted).
-        """
+    def put(
+        self, quarantine_id: str, envelope: Envelope, original: bytes, result: SanitizeResult,
+        *, expires_at: float | None = None,
+    ) -> None:
+        """Keep the original and the removed parts, durably on return; idempotent per ID (a
+        retry replaces the content and keeps an admin's hold decision)."""
+        with self._write() as conn:
+            messages.put(conn, quarantine_id, envelope, original, result, expires_at=expires_at)
 
-    def get(self, quarantine_id: str) -> QuarantineRecord | None: ...
+    def get(self, quarantine_id: str) -> QuarantineRecord | None:
+        with self._db.read() as conn:
+            return messages.get(conn, quarantine_id)
 
-    def list(self, *, state: HoldState | None = None, limit: int = 100,
-             offset: int = 0) -> list[QuarantineRecord]:  # fmt: skip
-        """Newest first."""
+    def page(
+        self, filters: QuarantineFilter | None = None, *, limit: int = 50, cursor: str = ""
+    ) -> Page:
+        """Newest first. Raises ValueError for a cursor that is not ours."""
+        with self._db.read() as conn:
+            return messages.page(conn, filters or QuarantineFilter(), limit=limit, cursor=cursor)
 
-    def original(self, quarantine_id: str) -> bytes | None: ...
+    def count(self, filters: QuarantineFilter | None = None) -> int:
+        with self._db.read() as conn:
+            return messages.count(conn, filters or QuarantineFilter())
 
-    def part(self, quarantine_id: str, index: int) -> bytes | None: ...
+    def original(self, quarantine_id: str) -> bytes | None:
+        with self._db.read() as conn:
+            record = messages.get(conn, quarantine_id)
+            return messages.blob(conn, record.original_sha256) if record else None
 
-    def set_state(self, quarantine_id: str, state: HoldState) -> bool: ...
+    def item(self, quarantine_id: str, index: int) -> bytes | None:
+        with self._db.read() as conn:
+            record = messages.get(conn, quarantine_id)
+            found = [i for i in record.items if i.index == index] if record else []
+            return messages.blob(conn, found[0].sha256) if found else None
 
-    def close(self) -> None: ...
+    def set_state(self, quarantine_id: str, state: HoldState) -> bool:
+        with self._write() as conn:
+            return messages.set_state(conn, quarantine_id, state)
+
+    def problems(self) -> list[str]:
+        """Why the store cannot take mail now (for /readyz); empty when it can."""
+        try:
+            with self._db.read() as conn:
+                conn.execute(text("SELECT 1"))
+                revision = migrate.current(self._db)
+        except StoreUnavailable as exc:
+            return [f"store: {exc}"]
+        if revision != migrate.head():
+            return [f"store: schema at {revision}, this version needs {migrate.head()}"]
+        return []
+
+    def close(self) -> None:
+        self._db.close()

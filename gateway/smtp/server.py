@@ -1,7 +1,7 @@
 """Start and stop the SMTP listener: in-process (tests, one-process mode) or as a child process.
 
-Several listener processes share one port through SO_REUSEPORT; each builds its own Spool on
-the shared directory (the supervisor has already run prepare()).
+Several listener processes share the one listening socket the supervisor bound; each builds its
+own Spool on the shared directory (the supervisor has already run prepare()).
 """
 
 from __future__ import annotations
@@ -73,7 +73,11 @@ class Listener:
         self._ringer.close()
 
 
-async def start_listener(settings: Settings, spool: Spool, *, reuse_port: bool) -> Listener:
+async def start_listener(
+    settings: Settings, spool: Spool, *, sock: socket.socket | None = None
+) -> Listener:
+    """Serve SMTP on `sock` (bound by the supervisor, shared by every listener process), or on
+    smtp.host:smtp.port when it is None (tests, one-process use)."""
     smtp = settings.smtp
     context = tls_context(smtp)
     sessions = SessionRegistry(
@@ -100,10 +104,12 @@ async def start_listener(settings: Settings, spool: Spool, *, reuse_port: bool) 
         )
 
     try:
-        server = await loop.create_server(
-            factory, host=smtp.host, port=smtp.port, reuse_port=reuse_port,
-            family=socket.AF_UNSPEC,
-        )
+        if sock is not None:
+            server = await loop.create_server(factory, sock=sock)
+        else:
+            server = await loop.create_server(
+                factory, host=smtp.host, port=smtp.port, family=socket.AF_UNSPEC
+            )
     except BaseException:
         executor.shutdown(wait=False)
         ringer.close()
@@ -113,8 +119,8 @@ async def start_listener(settings: Settings, spool: Spool, *, reuse_port: bool) 
     return listener
 
 
-async def _serve(settings: Settings) -> None:
-    listener = await start_listener(settings, open_spool(settings), reuse_port=True)
+async def _serve(settings: Settings, sock: socket.socket) -> None:
+    listener = await start_listener(settings, open_spool(settings), sock=sock)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -124,9 +130,9 @@ async def _serve(settings: Settings) -> None:
     await listener.close()
 
 
-def run_listener_process(settings: Settings) -> None:
+def run_listener_process(settings: Settings, sock: socket.socket) -> None:
     """Entry point of one SMTP listener process; returns after SIGTERM and a graceful stop."""
     configure_logging(settings.log_level)
     # aiosmtpd logs every command line at INFO: far too costly and chatty for production.
     logging.getLogger("mail.log").setLevel(logging.WARNING)
-    asyncio.run(_serve(settings))
+    asyncio.run(_serve(settings, sock))

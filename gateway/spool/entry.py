@@ -1,12 +1,12 @@
-"""What the spool hands out, and the error that means "no room"."""
+"""What the spool hands out, and the errors that mean "no room" or "cannot write"."""
 
 from __future__ import annotations
 
 import errno
 from dataclasses import dataclass
-from pathlib import Path
 
 from gateway.errors import SpoolError
+from gateway.spool.queues import Queue
 from gateway.spool.record import SpoolRecord
 
 
@@ -29,7 +29,17 @@ def spool_error(exc: OSError, what: str) -> SpoolError:
 
 @dataclass(slots=True)
 class SpoolEntry:
+    """One message in one queue, as its header said when it was read."""
+
     queue_id: str
-    queue: str
-    path: Path  # the entry directory: <root>/<queue>/<queue_id>/
+    queue: Queue
     record: SpoolRecord
+    offset: int = 0  # where the message starts in the queue file (the spool's own business)
+    damaged: str = ""  # set on a damaged file in shunt/: why its header could not be read
+
+
+@dataclass(frozen=True, slots=True)
+class QueueStats:
+    messages: int
+    bytes: int
+    oldest_at: float | None  # arrival time of the oldest message (epoch seconds)

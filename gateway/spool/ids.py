@@ -4,7 +4,7 @@ Layout (18 upper-case hex digits): 11 digits of milliseconds since the epoch (go
 year 2527), 5 digits of the process id (pid mod 2**20), 2 digits of a per-process sequence
 within the millisecond. Names therefore sort in arrival order at millisecond resolution, and two
 live processes only clash if their pids differ by an exact multiple of 2**20; the spool's
-exclusive mkdir in tmp/ is the last line of defence against even that.
+exclusive create in tmp/ is the last line of defence against even that.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import time
 QUEUE_ID_LENGTH = 18
 _SEQ_LIMIT = 0x100
 _PID_MASK = 0xFFFFF
+_HEX = frozenset("0123456789ABCDEF")
 
 _lock = threading.Lock()
 _last_ms = 0
@@ -45,6 +46,9 @@ def new_queue_id() -> str:
 
 def is_queue_id(name: str) -> bool:
     """True for a name this module could have produced (guards paths built from names)."""
-    if len(name) != QUEUE_ID_LENGTH:
-        return False
-    return all(c in "0123456789ABCDEF" for c in name)
+    return len(name) == QUEUE_ID_LENGTH and _HEX.issuperset(name)
+
+
+def time_of(queue_id: str) -> float:
+    """When the ID was made (epoch seconds): the oldest entry of a queue without reading it."""
+    return int(queue_id[:11], 16) / 1000.0

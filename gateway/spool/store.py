@@ -1,47 +1,37 @@
-"""The crash-safe spool: one directory per message, one rename per state change.
+"""The spool, the only door to the queue: every move of a message between queues goes through here.
 
-See the relay contract for the layout. Every write goes tmp → fsync → rename → fsync of the
-directories (gateway.durable), so a message is either wholly in a queue or not there, and
-several processes can share one spool because a claim is a rename that only one of them wins.
+One file per message (gateway.spool.queuefile) in one directory per queue (gateway.spool.files,
+private). A claim is a rename that only one process wins; a rewrite is a new file written under
+tmp/, fsync'd and renamed into its queue, then the old one unlinked, so several processes share
+one spool and a crash at any point leaves the message whole in one queue (or, for a moment, in
+two: recovery keeps the newer). What is fsync'd: the file and its directory when the version
+being written becomes the only copy of a state that matters (accept, enqueue, defer, fail,
+shunt). Claims, returns and removals are bare renames and unlinks: after a power cut either
+place is safe, and a removal that comes back is a duplicate delivery, which at-least-once
+allows (Postfix does not sync its queue file removal either).
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import itertools
 import os
-import shutil
 import threading
+import time
 from collections import deque
 from pathlib import Path
 
-from gateway.durable import (
-    fsync_dir,
-    rename_durably,
-    replace_file_durably,
-    write_file_durably,
-)
 from gateway.errors import SpoolError
-from gateway.metrics import SPOOL_MESSAGES
+from gateway.log import log_event
+from gateway.metrics import SPOOL_SHUNTED
 from gateway.spool import recover
-from gateway.spool.entry import SpoolEntry, SpoolFull, spool_error
-from gateway.spool.ids import is_queue_id, new_queue_id
-from gateway.spool.layout import (
-    CLAIM_TARGET,
-    DEFERRED,
-    INCOMING,
-    MESSAGE_FILE,
-    OUTGOING,
-    PENDING_QUEUES,
-    QUEUES,
-    RECORD_FILE,
-    RECOVERY_TARGET,
-    TMP,
-)
-from gateway.spool.poison import load_entry, shunt
+from gateway.spool.entry import QueueStats, SpoolEntry, SpoolFull, spool_error
+from gateway.spool.files import QueueFiles
+from gateway.spool.ids import is_queue_id, new_queue_id, time_of
+from gateway.spool.queuefile import DamagedQueueFile
+from gateway.spool.queues import CLAIMED, PENDING, READY, RESTING, UNCLAIMED, Queue, Route, Stage
+from gateway.spool.record import PENDING as RCPT_PENDING
 from gateway.spool.record import SpoolRecord
-from gateway.spool.usage import UsageEstimate, free_bytes, list_entries
+from gateway.spool.usage import UsageEstimate, free_bytes
 from gateway.types import Envelope
 
 __all__ = ["Spool", "SpoolEntry", "SpoolFull"]
@@ -59,29 +49,48 @@ class Spool:
         high_water_bytes: int = 10 * 1024**3,
         min_free_bytes: int = 256 * 1024**2,
     ) -> None:
-        self.root = Path(root)
-        self._durable = fsync
-        self._max_attempts = max_attempts
+        self._files = QueueFiles(Path(root), durable=fsync)
+        self.max_attempts = max_attempts
         self._high_water = high_water_bytes
         self._min_free = min_free_bytes
-        self._usage = UsageEstimate(self.root, PENDING_QUEUES, QUEUES)
+        self._usage = UsageEstimate(self._files.dir(q) for q in PENDING)
         self._lock = threading.Lock()
-        self._candidates: dict[str, deque[str]] = {q: deque() for q in CLAIM_TARGET}
-        self._deferred_due: dict[str, float] = {}
-        self._tmp_seq = itertools.count()
+        self._candidates: dict[Queue, deque[str]] = {q: deque() for q in CLAIMED}
 
     # -- start-up ---------------------------------------------------------------------------
 
     def prepare(self) -> None:
-        """Create the queues, drop half-built entries, put claimed entries back (crash recovery)."""
-        durable = self._durable
-        recover.make_dirs(self.root, durable=durable)
-        recover.clean_tmp(self.root, durable=durable)
-        recover.resolve_duplicates(self.root, durable=durable)
-        recover.requeue_claimed(self.root, durable=durable)
-        self.counts()
+        """Create the queues, drop half-written files, put every claimed entry back (uncounted).
+        Call once, before any other process uses the spool."""
+        root, durable = self._files.root, self._files.durable
+        recover.make_dirs(root, durable=durable)
+        recover.clean_tmp(root)
+        names = {q: self._files.names(q) for q in Queue}
+        recover.resolve_duplicates(root, names, durable=durable)
+        for claimed in CLAIMED.values():
+            self.return_claims(claimed)
 
-    # -- SMTP side --------------------------------------------------------------------------
+    def return_claims(self, claimed: Queue) -> int:
+        """Put back every entry of a claimed queue. Only for its single owner, before it claims
+        anything (the delivery process at its start, for sending/)."""
+        names = sorted(self._files.names(claimed))
+        for name in names:
+            recover.return_claimed(self._files.root, claimed, name)
+        return len(names)
+
+    # -- the SMTP side and other producers ---------------------------------------------------
+
+    def check_space(self, size: int = 0) -> None:
+        """Raise SpoolFull when `size` more bytes would not fit (SMTP asks at MAIL FROM with the
+        declared SIZE, and again before the write), SpoolError when the spool is unusable."""
+        try:
+            free = free_bytes(self._files.root)
+        except OSError as exc:
+            raise SpoolError(f"spool not usable: {exc.strerror or exc}") from exc
+        if free - size < self._min_free:
+            raise SpoolFull("free disk space below spool.min_free_bytes")
+        if self._usage.bytes_used() + size > self._high_water:
+            raise SpoolFull("spool above spool.high_water_bytes")
 
     def accept(
         self, raw: bytes, envelope: Envelope, *, queue_id: str | None = None,
@@ -92,226 +101,247 @@ class Spool:
         queue_id may be reserved beforehand with gateway.spool.ids.new_queue_id() (the SMTP
         handler does, to name it in our Received: header). Raises SpoolFull or SpoolError.
         """
-        qid = queue_id or new_queue_id()
-        self.check_space(len(raw))
-        record = SpoolRecord.new(qid, envelope, size=len(raw), message_id=message_id)
-        building = self.root / TMP / qid
+        record = SpoolRecord.new(queue_id or new_queue_id(), envelope, size=len(raw),
+                                 message_id=message_id)  # fmt: skip
+        return self._add(Queue.INCOMING, record, raw)
+
+    def enqueue(
+        self, message: bytes, envelope: Envelope, *, route: Route = Route.RELAY,
+        release_id: str = "", quarantine_id: str = "", verdict: str = "",
+    ) -> str:
+        """Put a message ready to send into outgoing/, durably (a release, a DSN, a notice).
+        Raises SpoolFull or SpoolError."""
+        record = SpoolRecord.new(new_queue_id(), envelope, size=len(message),
+                                 stage=Stage.DELIVER)  # fmt: skip
+        record.route, record.release_id = route, release_id
+        record.quarantine_id, record.verdict = quarantine_id, verdict
+        return self._add(Queue.OUTGOING, record, message)
+
+    def _add(self, queue: Queue, record: SpoolRecord, message: bytes) -> str:
+        self.check_space(len(message))
         try:
-            self._build(building, record, message=raw)
-            try:
-                rename_durably(
-                    building, self.root / INCOMING / qid, durable=self._durable,
-                    sync_source=False,
-                )
-            except OSError:
-                shutil.rmtree(building, ignore_errors=True)
-                raise
+            self._files.write(queue, record, message)
         except OSError as exc:
             raise spool_error(exc, "spool write failed") from exc
-        return qid
+        return record.queue_id
 
-    def check_space(self, size: int = 0) -> None:
-        """Raise SpoolFull when `size` more bytes would not fit (SMTP asks at MAIL FROM with the
-        declared SIZE, and again before the write), SpoolError when the spool is unusable."""
-        try:
-            free = free_bytes(self.root)
-        except OSError as exc:
-            raise SpoolError(f"spool not usable: {exc.strerror or exc}") from exc
-        if free - size < self._min_free:
-            raise SpoolFull("free disk space below spool.min_free_bytes")
-        if self._usage.bytes_used() + size > self._high_water:
-            raise SpoolFull("spool above spool.high_water_bytes")
+    # -- workers and delivery ----------------------------------------------------------------
 
-    # -- worker and delivery side -----------------------------------------------------------
-
-    def claim(self, source: str) -> SpoolEntry | None:
-        """Take the oldest entry of incoming/ or outgoing/; None when there is none.
-
-        The attempt counter is bumped on disk before the entry is handed out, so a message that
-        kills whoever works on it is shunted after max_attempts claims instead of looping.
-
-        Only the new record's data is fsync'd, no directory: after a power cut the entry is in
-        the source queue or in the claimed one, and prepare() puts claimed entries back, both
-        safe; its record.json is the old or the new one, both whole. Without that fsync, XFS
-        or ext4 with noauto_da_alloc may keep the rename but not the data: an empty record,
-        and the envelope lost. The counter guards against crashing processes, and a process
-        crash does not lose the page cache; a power cut can only reset it. This saves three
-        fsyncs per claim.
-        """
-        target = CLAIM_TARGET[source]
-        while (name := self._next_candidate(source)) is not None:
+    def claim(self, queue: Queue) -> SpoolEntry | None:
+        """Take the oldest entry of incoming/ or outgoing/; None when there is none."""
+        claimed = CLAIMED[queue]
+        while (name := self._next_candidate(queue)) is not None:
             try:
-                rename_durably(self.root / source / name, self.root / target / name, durable=False)
+                os.rename(self._files.path(queue, name), self._files.path(claimed, name))
             except FileNotFoundError:  # another process won this one
                 continue
-            entry = self.entry(target, name)
-            if entry is None:  # unreadable: already shunted with its reason
-                continue
-            record = entry.record
-            record.attempts += 1
-            if record.attempts > self._max_attempts:
-                reason = f"claimed {record.attempts - 1} times without finishing"
-                shunt(self.root, entry, reason, durable=self._durable)
-                continue
-            try:
-                self._write_claim_record(entry.path, record)
-            except OSError as exc:  # not counted, so not handed out: give it back
-                with contextlib.suppress(OSError):
-                    rename_durably(entry.path, self.root / source / name, durable=False)
-                raise SpoolError(f"cannot record the claim: {exc.strerror or exc}") from exc
-            return entry
+            except OSError as exc:
+                raise spool_error(exc, f"cannot claim {name}") from exc
+            entry = self._load(claimed, name)
+            if entry is not None:
+                return entry
         return None
 
-    def release(self, entry: SpoolEntry) -> None:
-        """Give a claimed entry back to the queue it was claimed from, the claim not counted.
-
-        For a job that failed for a fault of ours (disk, database), not of the message: the
-        claim counter shunts poison, and good mail must not be shunted for our outage.
-        """
-        if entry.queue not in RECOVERY_TARGET:
-            raise ValueError(f"not a claimed entry: {entry.queue}/{entry.queue_id}")
-        record = dataclasses.replace(entry.record, attempts=max(0, entry.record.attempts - 1))
-        try:
-            self._write_claim_record(entry.path, record)
-            recover.return_claim(
-                self.root, entry.queue, entry.queue_id, durable=self._durable, event="released"
-            )
-        except OSError as exc:
-            raise spool_error(exc, "cannot release the claim") from exc
-
-    def _write_claim_record(self, path: Path, record: SpoolRecord) -> None:
-        """The claim counter, written as claim() explains: data fsync'd, directory not."""
-        replace_file_durably(
-            path / RECORD_FILE, record.to_json(), durable=self._durable, sync_dir=False
-        )
-
-    def _next_candidate(self, source: str) -> str | None:
+    def _next_candidate(self, queue: Queue) -> str | None:
         with self._lock:
-            pending = self._candidates[source]
+            pending = self._candidates[queue]
             if not pending:
-                names = sorted(n for n in list_entries(self.root / source) if is_queue_id(n))
-                pending.extend(names[:_CLAIM_BATCH])
+                pending.extend(sorted(self._files.names(queue))[:_CLAIM_BATCH])
             return pending.popleft() if pending else None
 
-    def entry(self, queue: str, queue_id: str) -> SpoolEntry | None:
-        """Load one entry; an unusable one is shunted (message kept, reason recorded) → None."""
-        return load_entry(self.root, queue, queue_id, durable=self._durable)
-
-    def move(
-        self, entry: SpoolEntry, dest: str, *, message: bytes | None = None,
-        record: SpoolRecord | None = None,
-    ) -> SpoolEntry:
-        """Move an entry to another queue, durably, replacing its message and/or record.
-
-        A changed entry is built whole in tmp/ and renamed into `dest` before the old copy is
-        removed: a crash in between leaves two copies and prepare() keeps the newer generation.
-        Moving into a new stage resets the attempt counter; `dest` may be the entry's own queue
-        to update it in place. Raises SpoolFull or SpoolError.
-        """
-        if dest not in QUEUES:
-            raise ValueError(f"no such spool queue: {dest!r}")
+    def _load(self, queue: Queue, name: str) -> SpoolEntry | None:
+        """The entry, or None when it is gone or damaged (then moved to shunt/ unchanged)."""
         try:
-            return self._move(entry, dest, message=message, record=record)
+            return self._files.load(queue, name)
+        except FileNotFoundError:
+            return None
+        except (OSError, DamagedQueueFile) as exc:
+            if queue != Queue.SHUNT:
+                os.rename(self._files.path(queue, name), self._files.path(Queue.SHUNT, name))
+                SPOOL_SHUNTED.inc()
+                log_event("shunted", name, queue=queue, reason=f"damaged queue file: {exc}")
+            return None
+
+    def read_message(self, entry: SpoolEntry) -> bytes:
+        try:
+            return self._files.read_message(entry)
         except OSError as exc:
-            raise spool_error(exc, f"cannot move {entry.queue_id} to {dest}") from exc
+            raise spool_error(exc, f"cannot read {entry.queue_id}") from exc
 
-    def _move(
-        self, entry: SpoolEntry, dest: str, *, message: bytes | None,
-        record: SpoolRecord | None,
-    ) -> SpoolEntry:
-        base = record if record is not None else entry.record
-        new_record = dataclasses.replace(base, queue_id=entry.queue_id)
-        if dest != entry.queue:
-            new_record.attempts = 0
-        if message is None and record is None and new_record == entry.record:
-            dest_path = self.root / dest / entry.queue_id
-            rename_durably(entry.path, dest_path, durable=self._durable)
-            return SpoolEntry(entry.queue_id, dest, dest_path, new_record)
-        new_record.generation = entry.record.generation + 1
-        if dest == entry.queue:
-            if message is not None:
-                replace_file_durably(entry.path / MESSAGE_FILE, message, durable=self._durable)
-            replace_file_durably(entry.path / RECORD_FILE, new_record.to_json(),
-                                 durable=self._durable)
-            return SpoolEntry(entry.queue_id, dest, entry.path, new_record)
-        building = self.root / TMP / f"{entry.queue_id}.{os.getpid()}.{next(self._tmp_seq)}"
-        self._build(building, new_record, message=message, link=entry.path / MESSAGE_FILE)
-        dest_path = self.root / dest / entry.queue_id
+    def finish(self, entry: SpoolEntry) -> None:
+        """The message is done with (delivered): remove it. Not fsync'd (see the module doc)."""
         try:
-            rename_durably(building, dest_path, durable=self._durable, sync_source=False)
-        except OSError:
-            shutil.rmtree(building, ignore_errors=True)
-            raise
-        # No fsync for the old copy's removal: should it come back after a power cut,
-        # prepare() keeps the newer generation, which is already durable in `dest`.
-        recover.discard(self.root, entry.path)
-        return SpoolEntry(entry.queue_id, dest, dest_path, new_record)
-
-    def _build(
-        self, path: Path, record: SpoolRecord, *, message: bytes | None,
-        link: Path | None = None,
-    ) -> None:
-        """Write a complete entry directory at `path` (under tmp/), flushed to disk."""
-        os.mkdir(path)  # exclusive: a clash of queue IDs fails here, and the other copy stays
-        try:
-            if message is not None:
-                write_file_durably(path / MESSAGE_FILE, message, durable=self._durable)
-            elif link is not None:
-                os.link(link, path / MESSAGE_FILE)  # unchanged message: no copy, same inode
-            write_file_durably(path / RECORD_FILE, record.to_json(), durable=self._durable)
-            fsync_dir(path, durable=self._durable)
-        except BaseException:
-            shutil.rmtree(path, ignore_errors=True)
-            raise
-
-    def remove(self, entry: SpoolEntry) -> None:
-        """Delete a delivered entry (the quarantine keeps the original).
-
-        Not fsync'd, as Postfix does not sync its queue file removal: after a power cut the
-        entry may come back and be delivered twice, which at-least-once delivery allows.
-        """
-        try:
-            recover.discard(self.root, entry.path)
+            self._files.unlink(entry.queue, entry.queue_id)
         except OSError as exc:
             raise spool_error(exc, f"cannot remove {entry.queue_id}") from exc
 
-    def due_deferred(self, now: float) -> int:
-        """Put deferred entries whose next_attempt_at has come back into outgoing/."""
-        names = sorted(n for n in list_entries(self.root / DEFERRED) if is_queue_id(n))
-        present = set(names)
-        with self._lock:
-            self._deferred_due = {n: t for n, t in self._deferred_due.items() if n in present}
-        moved = 0
-        for name in names:
-            due = self._deferred_due.get(name)
-            if due is None:
-                entry = self.entry(DEFERRED, name)
-                if entry is None:
-                    continue
-                due = entry.record.next_attempt_at
-                with self._lock:
-                    self._deferred_due[name] = due
-            if due > now:
+    def defer(
+        self, entry: SpoolEntry, record: SpoolRecord, *, message: bytes | None = None
+    ) -> SpoolEntry:
+        """To deferred/ until record.next_attempt_at, with its new state (and message)."""
+        return self._files.rewrite(entry, Queue.DEFERRED, record, message)
+
+    def fail(
+        self, entry: SpoolEntry, record: SpoolRecord, *, message: bytes | None = None
+    ) -> SpoolEntry:
+        """To failed/: given up, kept for an operator (who may retry it)."""
+        return self._files.rewrite(entry, Queue.FAILED, record, message)
+
+    def requeue(
+        self, entry: SpoolEntry, record: SpoolRecord, *, message: bytes | None = None
+    ) -> SpoolEntry:
+        """To the queue that serves record.stage, at once (e.g. the notice of a mail whose
+        worker was killed at the time limit)."""
+        return self._files.rewrite(entry, READY[record.stage], record, message)
+
+    def postpone(self, entry: SpoolEntry, error: str, delay: float) -> Queue:
+        """This mail raised `error` (not a storage fault): try it again after `delay` seconds,
+        or shunt it with the reason once it failed spool.max_attempts times."""
+        record = dataclasses.replace(
+            entry.record, failures=entry.record.failures + 1, last_error=error[:1000],
+            next_attempt_at=time.time() + delay,
+        )
+        if record.failures >= self.max_attempts:
+            self._shunt(entry, record, f"failed {record.failures} times; last: {error}"[:1000])
+            return Queue.SHUNT
+        self._files.rewrite(entry, Queue.DEFERRED, record, None)
+        return Queue.DEFERRED
+
+    def put_back(self, entry: SpoolEntry) -> None:
+        """Give a claimed entry back unchanged and uncounted: the job failed for a fault of ours
+        (disk, database), which says nothing about the mail."""
+        try:
+            self._files.rename(entry, UNCLAIMED[entry.queue])
+        except OSError as exc:
+            raise spool_error(exc, f"cannot put {entry.queue_id} back") from exc
+        log_event("put-back", entry.queue_id, queue=UNCLAIMED[entry.queue])
+
+    def shunt(self, entry: SpoolEntry, reason: str) -> None:
+        self._shunt(entry, entry.record, reason)
+
+    def _shunt(self, entry: SpoolEntry, record: SpoolRecord, reason: str) -> None:
+        self._files.rewrite(entry, Queue.SHUNT, dataclasses.replace(record, last_error=reason),
+                            None)  # fmt: skip
+        SPOOL_SHUNTED.inc()
+        log_event("shunted", entry.queue_id, queue=entry.queue, reason=reason,
+                  crashes=record.crashes, failures=record.failures)  # fmt: skip
+
+    def return_crashed(self, claimed: Queue, queue_id: str) -> Queue | None:
+        """The process that claimed this entry died holding it (the supervisor saw it): back to
+        its queue with the crash counted, or to shunt/ after spool.max_attempts such deaths.
+        None when the entry is no longer there."""
+        entry = self._load(claimed, queue_id)
+        if entry is None:
+            return None
+        record = dataclasses.replace(entry.record, crashes=entry.record.crashes + 1)
+        if record.crashes >= self.max_attempts:
+            self._shunt(entry, record, f"its worker died {record.crashes} times working on it")
+            return Queue.SHUNT
+        moved = self._files.rewrite(entry, READY[record.stage], record, None)
+        log_event("requeued", queue_id, queue=moved.queue, crashes=record.crashes)
+        return moved.queue
+
+    def wake_due(self, now: float) -> dict[Queue, int]:
+        """Move deferred entries whose time has come to the queue that serves them."""
+        woken = {q: 0 for q in READY.values()}
+        for name in sorted(self._files.names(Queue.DEFERRED)):
+            entry = self._load(Queue.DEFERRED, name)
+            if entry is None or entry.record.next_attempt_at > now:
                 continue
-            entry = self.entry(DEFERRED, name)
-            if entry is not None:
-                try:
-                    self._move(entry, OUTGOING, message=None, record=None)
-                    moved += 1
-                except FileNotFoundError:  # moved by someone else meanwhile
-                    pass
-                except OSError as exc:
-                    raise spool_error(exc, f"cannot move {name} to {OUTGOING}") from exc
-            # Forgotten once gone from deferred/: deferred again, the entry has a new time.
-            with self._lock:
-                self._deferred_due.pop(name, None)
-        return moved
+            target = READY[entry.record.stage]
+            try:
+                self._files.rename(entry, target)
+            except FileNotFoundError:  # an operator retried or deleted it meanwhile
+                continue
+            except OSError as exc:
+                raise spool_error(exc, f"cannot move {name} to {target}") from exc
+            woken[target] += 1
+        return woken
 
-    def read_message(self, entry: SpoolEntry) -> bytes:
-        return (entry.path / MESSAGE_FILE).read_bytes()
+    # -- operators ---------------------------------------------------------------------------
 
-    def counts(self) -> dict[str, int]:
-        counts = {queue: len(list_entries(self.root / queue)) for queue in QUEUES}
-        for queue, n in counts.items():
-            SPOOL_MESSAGES.labels(queue=queue).set(n)
-        return counts
+    def entries(self, queue: Queue, *, limit: int = 100, after: str = "") -> list[SpoolEntry]:
+        """Entries of one queue, oldest first, from the one after `after` (a queue ID)."""
+        out: list[SpoolEntry] = []
+        for name in sorted(n for n in self._files.names(queue) if n > after):
+            if len(out) >= limit:
+                break
+            if (entry := self.get(queue, name)) is not None:
+                out.append(entry)
+        return out
+
+    def get(self, queue: Queue, queue_id: str) -> SpoolEntry | None:
+        """One entry as it is now; a damaged file is shown with `damaged` set, not moved."""
+        if not is_queue_id(queue_id):
+            return None
+        try:
+            return self._files.load(queue, queue_id)
+        except FileNotFoundError:
+            return None
+        except (OSError, DamagedQueueFile) as exc:
+            record = SpoolRecord(queue_id, Envelope("", []), created_at=time_of(queue_id))
+            record.size = self._files.size(queue, queue_id)
+            return SpoolEntry(queue_id, queue, record, damaged=str(exc))
+
+    def find(self, queue_id: str) -> SpoolEntry | None:
+        """The entry with this queue ID, in whichever queue it is now."""
+        for queue in Queue:
+            if (entry := self.get(queue, queue_id)) is not None:
+                return entry
+        return None
+
+    def stats(self) -> dict[Queue, QueueStats]:
+        """Messages, bytes and the oldest arrival per queue (a queue ID carries its time)."""
+        stats: dict[Queue, QueueStats] = {}
+        for queue in Queue:
+            names = self._files.names(queue)
+            size = sum(self._files.size(queue, name) for name in names)
+            stats[queue] = QueueStats(len(names), size, time_of(min(names)) if names else None)
+        return stats
+
+    def retry_now(self, queue: Queue, queue_id: str) -> SpoolEntry | None:
+        """An operator's "try again now" for a deferred, failed or shunted entry: failed
+        recipients are tried again and the maximum age counts from now. None when it is gone."""
+        if queue not in (Queue.DEFERRED, Queue.FAILED, Queue.SHUNT):
+            raise ValueError(f"cannot retry from {queue}")
+        entry = self.get(queue, queue_id)
+        if entry is None or entry.damaged:
+            return None
+        fresh = {"status": RCPT_PENDING, "reply": ""}
+        recipients = {
+            rcpt: state if state.get("status") == "delivered" else dict(fresh)
+            for rcpt, state in entry.record.recipients.items()
+        }
+        record = dataclasses.replace(
+            entry.record, next_attempt_at=0.0, retry_since=time.time(), crashes=0, failures=0,
+            recipients=recipients,
+        )
+        try:
+            return self._files.rewrite(entry, READY[record.stage], record, None)
+        except SpoolError:
+            if self.get(queue, queue_id) is None:  # moved on meanwhile (the scanner woke it)
+                return None
+            raise
+
+    def delete(self, queue: Queue, queue_id: str) -> bool:
+        """Remove an entry an operator decided to drop; False when it was not there."""
+        if queue not in RESTING:
+            raise ValueError(f"cannot delete from {queue}: a process holds it")
+        if not is_queue_id(queue_id):
+            return False
+        try:
+            return self._files.unlink(queue, queue_id, sync=True)
+        except OSError as exc:
+            raise spool_error(exc, f"cannot delete {queue_id}") from exc
+
+    def problems(self) -> list[str]:
+        """Why the spool cannot take mail now (for /readyz); empty when it can."""
+        problems = [
+            f"spool queue {q or 'tmp'} is missing or not writable"
+            for q in (None, Queue.INCOMING, Queue.OUTGOING) if not self._files.writable(q)
+        ]  # fmt: skip
+        try:
+            self.check_space()
+        except SpoolError as exc:
+            problems.append(f"spool: {exc}")
+        return problems

@@ -1,10 +1,9 @@
-"""How full the spool is, cheaply enough to ask on every accept().
+"""Listing a queue, and how full the spool is, cheaply enough to ask on every accept().
 
 Several processes write one spool, so a per-process running counter would be wrong. Instead the
-pending queues are listed at most once per `refresh_seconds` and the size of each entry is taken
-from a cache keyed by queue ID: only entries not seen before are stat()ed, so a steady state
+pending queues are listed at most once per `refresh_seconds` and the size of each file is taken
+from a cache keyed by queue ID: only files not seen before are stat()ed, so a steady state
 costs one directory listing per queue per second, not one stat per message.
-The same listing feeds the SPOOL_MESSAGES gauge.
 """
 
 from __future__ import annotations
@@ -12,17 +11,17 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
-from gateway.metrics import SPOOL_MESSAGES
-from gateway.spool.layout import MESSAGE_FILE
+from gateway.spool.ids import is_queue_id
 
 
-def list_entries(queue_dir: Path) -> list[str]:
-    """Names of the entries of one queue (directories only; stray files are not messages)."""
+def list_names(queue_dir: Path) -> list[str]:
+    """Queue IDs of the files in one queue directory (anything else there is not a message)."""
     try:
         with os.scandir(queue_dir) as it:
-            return [e.name for e in it if e.is_dir(follow_symlinks=False)]
+            return [e.name for e in it if is_queue_id(e.name)]
     except FileNotFoundError:
         return []
 
@@ -33,13 +32,8 @@ def free_bytes(path: Path) -> int:
 
 
 class UsageEstimate:
-    def __init__(
-        self, root: Path, counted: tuple[str, ...], all_queues: tuple[str, ...],
-        refresh_seconds: float = 1.0,
-    ) -> None:
-        self._root = root
-        self._counted = counted
-        self._all = all_queues
+    def __init__(self, queue_dirs: Iterable[Path], refresh_seconds: float = 1.0) -> None:
+        self._dirs = list(queue_dirs)
         self._refresh = refresh_seconds
         self._lock = threading.Lock()
         self._sizes: dict[str, int] = {}
@@ -57,16 +51,12 @@ class UsageEstimate:
 
     def _rescan(self) -> None:
         sizes: dict[str, int] = {}
-        for queue in self._all:
-            names = list_entries(self._root / queue)
-            SPOOL_MESSAGES.labels(queue=queue).set(len(names))
-            if queue not in self._counted:
-                continue
-            for name in names:
+        for directory in self._dirs:
+            for name in list_names(directory):
                 size = self._sizes.get(name)
                 if size is None:
                     try:
-                        size = os.stat(self._root / queue / name / MESSAGE_FILE).st_size
+                        size = os.stat(directory / name).st_size
                     except OSError:  # moved or removed meanwhile: counted next time
                         continue
                 sizes[name] = size

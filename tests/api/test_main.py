@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 import uvicorn
 
-from gateway.api.main import bind_socket, create_app
+from gateway.api.main import create_app
 from gateway.config import Settings
-from gateway.runtime import open_quarantine, open_spool
+from gateway.runtime import open_spool, open_store
+from gateway.serve.sockets import bind_listening
 
 
 def _get(url: str) -> tuple[int, str]:
@@ -24,7 +25,7 @@ def _get(url: str) -> tuple[int, str]:
 @pytest.fixture
 def api(make_settings: Any) -> Iterator[tuple[str, Settings]]:
     settings: Settings = make_settings()
-    sock = bind_socket("127.0.0.1", 0)
+    sock = bind_listening("127.0.0.1", 0, what="api")
     server = uvicorn.Server(uvicorn.Config(create_app(settings), log_config=None, lifespan="off"))
     thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])))
     thread.start()
@@ -43,12 +44,12 @@ def test_livez_always_answers(api: tuple[str, Settings]) -> None:
     assert _get(api[0] + "/livez")[0] == 200
 
 
-def test_readyz_needs_spool_and_quarantine(api: tuple[str, Settings]) -> None:
+def test_readyz_needs_spool_and_store(api: tuple[str, Settings]) -> None:
     base, settings = api
     status, body = _get(base + "/readyz")
     assert status == 503 and "incoming" in body
     open_spool(settings).prepare()
-    open_quarantine(settings).prepare()
+    open_store(settings).prepare()
     assert _get(base + "/readyz") == (200, '{"status":"ok","problems":[]}')
 
 
@@ -56,3 +57,4 @@ def test_metrics_exposes_the_gateway_metrics(api: tuple[str, Settings]) -> None:
     status, text = _get(api[0] + "/metrics")
     assert status == 200
     assert "mutaika_delivery_attempts_total" in text
+    assert 'mutaika_queue_messages{queue="incoming"}' in text

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from gateway.quarantine.sqlite import SqliteQuarantineStore
+from gateway.quarantine import QuarantineStore
+from gateway.spool import Queue, Spool
 from tests.e2e.harness import spool_count, wait_until
 from tests.e2e.mails import html_with_attachment, plain
 from tests.fakes.lgwan_mta import FakeMta
@@ -40,14 +41,12 @@ def test_html_with_attachment_arrives_as_one_text_part(
     assert "http://evil.example.com" not in body
     assert fake_mta.messages[0].rcpt_tos == ["bob@lg.jp"]
 
-    store = SqliteQuarantineStore(
-        tmp_path / "var" / "quarantine.sqlite3", tmp_path / "var" / "quarantine"
-    )
-    records = store.list()
+    store = QuarantineStore(f"sqlite:///{tmp_path / 'var' / 'mutaika.sqlite3'}")
+    records = store.page().records
     assert len(records) == 1 and records[0].subject == "report HAPPY01"
     original = store.original(records[0].id)
     assert original is not None and original.endswith(raw[-200:])
-    assert records[0].removed and store.part(records[0].id, 0) is not None
+    assert records[0].items and store.item(records[0].id, 0) is not None
     assert wait_until(
         lambda: spool_count(tmp_path, "outgoing") + spool_count(tmp_path, "sending") == 0, 5
     )
@@ -108,7 +107,6 @@ def test_5xx_fails_visibly_and_bounces(
         assert internet.messages[0].rcpt_tos == ["alice@example.org"]
         assert b"nobody@lg.jp" in internet.messages[0].data
         assert [m.rcpt_tos for m in fake_mta.messages] == [["bob@lg.jp"]]
-        failed = next((tmp_path / "var" / "spool" / "failed").iterdir())
-        record = json.loads((failed / "record.json").read_text())
-        assert record["last_error"]
+        failed = Spool(tmp_path / "var" / "spool").entries(Queue.FAILED)
+        assert all(entry.record.last_error for entry in failed)
         assert gateway.stop() == 0

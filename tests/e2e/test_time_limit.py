@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from gateway.quarantine.sqlite import SqliteQuarantineStore
+from gateway.quarantine import QuarantineStore
 from tests.e2e.harness import wait_until
 from tests.e2e.mails import plain
 from tests.fakes.lgwan_mta import FakeMta
@@ -45,13 +45,12 @@ def test_stuck_sanitizer_is_killed_and_mail_quarantined_whole(
     for token in tokens:
         assert any(token.encode() in m.data for m in fake_mta.messages)
 
-    store = SqliteQuarantineStore(
-        tmp_path / "var" / "quarantine.sqlite3", tmp_path / "var" / "quarantine"
-    )
-    slow = [r for r in store.list() if r.verdict == "quarantined-whole"]
+    store = QuarantineStore(f"sqlite:///{tmp_path / 'var' / 'mutaika.sqlite3'}")
+    records = store.page().records
+    slow = [r for r in records if r.verdict == "quarantined-whole"]
     assert len(slow) == 1
-    assert sorted(r.verdict for r in store.list()) == ["clean"] * 5 + ["quarantined-whole"]
-    assert slow[0].report["reason"] == "time-limit"
+    assert sorted(r.verdict for r in records) == ["clean"] * 5 + ["quarantined-whole"]
+    assert slow[0].reason == "time-limit"
     original = store.original(slow[0].id)
     assert original is not None and len(original) > 1_000_000
     assert "stuck on" in gateway.log.read_text()

@@ -4,6 +4,7 @@ can drive it with the blocking smtplib client, as a sending MTA would."""
 from __future__ import annotations
 
 import asyncio
+import socket
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -13,17 +14,19 @@ import pytest
 
 from gateway.config import Settings
 from gateway.smtp.server import Listener, start_listener
-from gateway.spool.store import Spool
+from gateway.spool import Queue, Spool, SpoolRecord
 
 
 class RunningListener:
-    def __init__(self, settings: Settings, spool: Spool, *, reuse_port: bool = False) -> None:
+    def __init__(
+        self, settings: Settings, spool: Spool, *, sock: socket.socket | None = None
+    ) -> None:
         self.settings = settings
         self.spool = spool
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self._thread.start()
-        self.listener: Listener = self.call(start_listener(settings, spool, reuse_port=reuse_port))
+        self.listener: Listener = self.call(start_listener(settings, spool, sock=sock))
         self.port = self.listener.port
 
     def call(self, coro: Any, timeout: float = 30) -> Any:
@@ -37,8 +40,11 @@ class RunningListener:
             self.loop.close()
 
     def messages(self) -> list[bytes]:
-        incoming = self.spool.root / "incoming"
-        return [(d / "message.eml").read_bytes() for d in sorted(incoming.iterdir())]
+        entries = self.spool.entries(Queue.INCOMING, limit=10**6)
+        return [self.spool.read_message(e) for e in entries]
+
+    def records(self) -> list[SpoolRecord]:
+        return [e.record for e in self.spool.entries(Queue.INCOMING, limit=10**6)]
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.spool.record import SpoolRecord
+from gateway.spool import Queue
 from gateway.spool.store import Spool
 from gateway.types import Envelope
 from tests.smtp.conftest import RunningListener
@@ -34,14 +34,15 @@ def test_accepts_spools_then_answers_with_the_queue_id(gateway: RunningListener)
     match = QUEUED.match(reply)
     assert match, reply
     qid = match.group(1).decode()
-    entry = gateway.spool.root / "incoming" / qid
-    raw = (entry / "message.eml").read_bytes()
+    entry = gateway.spool.get(Queue.INCOMING, qid)
+    assert entry is not None
+    raw = gateway.spool.read_message(entry)
     assert raw.endswith(MAIL)
     trace = raw[: -len(MAIL)].decode()
     assert trace.startswith("Received: from client.example.com ([127.0.0.1])\r\n")
     assert f"by mx.test.lg.jp (mutaika) with ESMTP id {qid}\r\n" in trace
     assert "for <b@lg.jp>;" in trace
-    record = SpoolRecord.from_json((entry / "record.json").read_bytes())
+    record = entry.record
     assert record.envelope.mail_from == "a@example.com"
     assert record.envelope.rcpt_tos == ["b@lg.jp"]
     assert record.envelope.client_address == "127.0.0.1"
@@ -52,16 +53,15 @@ def test_accepts_spools_then_answers_with_the_queue_id(gateway: RunningListener)
 def test_subdomains_of_local_domains_are_local(gateway: RunningListener) -> None:
     code, _ = send_data(gateway.port, MAIL, rcpts=("x@city.example.lg.jp", "Postmaster"))
     assert code == 250
-    record_file = next((gateway.spool.root / "incoming").iterdir()) / "record.json"
-    record = SpoolRecord.from_json(record_file.read_bytes())
+    [record] = gateway.records()
     assert record.envelope.rcpt_tos == ["x@city.example.lg.jp", "Postmaster"]
 
 
 def test_null_sender_is_accepted_and_stored_empty(gateway: RunningListener) -> None:
     code, _ = send_data(gateway.port, MAIL, sender="<>")
     assert code == 250
-    record_file = next((gateway.spool.root / "incoming").iterdir()) / "record.json"
-    assert SpoolRecord.from_json(record_file.read_bytes()).envelope.mail_from == ""
+    [record] = gateway.records()
+    assert record.envelope.mail_from == ""
 
 
 def test_non_local_recipient_is_relay_denied(gateway: RunningListener) -> None:
@@ -83,8 +83,8 @@ def test_too_many_recipients(make_listener: Callable[..., RunningListener]) -> N
         assert client.rcpt("b@lg.jp")[0] == 250
         assert client.rcpt("c@lg.jp") == (452, b"4.5.3 Error: too many recipients")
         assert client.data(MAIL)[0] == 250  # the accepted two still get it
-    record_file = next((gw.spool.root / "incoming").iterdir()) / "record.json"
-    assert SpoolRecord.from_json(record_file.read_bytes()).envelope.rcpt_tos == [
+    [record] = gw.records()
+    assert record.envelope.rcpt_tos == [
         "a@lg.jp", "b@lg.jp"]
 
 
@@ -152,8 +152,8 @@ def test_spool_write_failure_answers_451(
 ) -> None:
     spool = Spool(tmp_path / "s", fsync=False, min_free_bytes=0)
     spool.prepare()
-    (spool.root / "tmp").rmdir()
-    (spool.root / "tmp").write_bytes(b"a file where a directory should be")
+    (tmp_path / "s" / "tmp").rmdir()
+    (tmp_path / "s" / "tmp").write_bytes(b"a file where a directory should be")
     gw = make_listener(spool=spool)
     assert send_data(gw.port, MAIL) == (451, b"4.3.0 Error: queue file write error")
     assert gw.messages() == []
@@ -214,8 +214,8 @@ def test_smtputf8_addresses_and_headers_are_kept(gateway: RunningListener) -> No
     raw = gateway.messages()[0]
     assert raw.endswith(mail)
     assert b"with UTF8SMTP id" in raw
-    record_file = next((gateway.spool.root / "incoming").iterdir()) / "record.json"
-    env = SpoolRecord.from_json(record_file.read_bytes()).envelope
+    [record] = gateway.records()
+    env = record.envelope
     assert (env.mail_from, env.rcpt_tos) == ("山田@例え.jp", ["受付@city.example.lg.jp"])
 
 

@@ -18,7 +18,9 @@ import pytest
 
 from gateway.config import Settings
 from gateway.errors import ConfigError
+from gateway.serve.sockets import bind_listening
 from gateway.smtp.server import run_listener_process, tls_context
+from gateway.spool import Queue
 from gateway.spool.store import Spool
 from tests.smtp.conftest import RunningListener
 from tests.smtp.test_protocol import Raw
@@ -67,21 +69,24 @@ def test_require_starttls_without_a_certificate_is_a_config_error() -> None:
         tls_context(Settings(smtp={"tls_cert": "/nonexistent", "tls_key": "/nonexistent"}).smtp)
 
 
-def test_two_listeners_share_one_port(tmp_path: Path) -> None:
+def test_two_listeners_share_one_bound_socket(tmp_path: Path) -> None:
     spool = Spool(tmp_path, fsync=False, min_free_bytes=0)
     spool.prepare()
-    a = RunningListener(Settings(smtp={"port": 0}), spool, reuse_port=True)
-    port = a.port
-    b = RunningListener(Settings(smtp={"port": port}), spool, reuse_port=True)
+    sock = bind_listening("127.0.0.1", 0, what="smtp")
+    port = sock.getsockname()[1]
+    # each listener process holds its own descriptor of the one socket: dup() is that here
+    a = RunningListener(Settings(smtp={"port": 0}), spool, sock=sock.dup())
+    b = RunningListener(Settings(smtp={"port": 0}), spool, sock=sock.dup())
     try:
         assert a.port == b.port == port
         for n in range(20):
             with smtplib.SMTP("127.0.0.1", port) as client:
                 client.sendmail("a@example.com", ["b@lg.jp"], b"n%d\r\n" % n)
-        assert spool.counts()["incoming"] == 20
+        assert spool.stats()[Queue.INCOMING].messages == 20
     finally:
         a.stop()
         b.stop()
+        sock.close()
 
 
 def test_close_finishes_a_message_in_transfer_and_turns_idle_sessions_away(
@@ -110,16 +115,15 @@ def test_close_finishes_a_message_in_transfer_and_turns_idle_sessions_away(
 
 
 def test_listener_process_serves_until_sigterm(tmp_path: Path) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    sock = bind_listening("127.0.0.1", 0, what="smtp")
+    port = sock.getsockname()[1]
     settings = Settings(
         smtp={"host": "127.0.0.1", "port": port},
         spool={"directory": tmp_path / "spool", "fsync": False, "min_free_bytes": 0},
     )
     spool = Spool(tmp_path / "spool", fsync=False)
     spool.prepare()  # the supervisor's job, before listeners start
-    child = mp.get_context("spawn").Process(target=run_listener_process, args=(settings,))
+    child = mp.get_context("spawn").Process(target=run_listener_process, args=(settings, sock))
     child.start()
     try:
         deadline = time.monotonic() + 30
@@ -140,4 +144,5 @@ def test_listener_process_serves_until_sigterm(tmp_path: Path) -> None:
     finally:
         if child.is_alive():
             child.kill()
-    assert spool.counts()["incoming"] == 1
+    sock.close()
+    assert spool.stats()[Queue.INCOMING].messages == 1

@@ -9,8 +9,13 @@ from gateway.types import Envelope
 
 
 @pytest.fixture
-def spool(tmp_path: Path) -> Spool:
-    s = Spool(tmp_path / "spool", fsync=False, max_attempts=3, min_free_bytes=0)
+def root(tmp_path: Path) -> Path:
+    return tmp_path / "spool"
+
+
+@pytest.fixture
+def spool(root: Path) -> Spool:
+    s = Spool(root, fsync=False, max_attempts=3, min_free_bytes=0)
     s.prepare()
     return s
 
@@ -19,3 +24,7 @@ def spool(tmp_path: Path) -> Spool:
 def envelope() -> Envelope:
     return Envelope(mail_from="alice@example.com", rcpt_tos=["bob@city.example.lg.jp"],
                     client_address="192.0.2.1", helo="mx.example.com", received_at=1.0)
+
+
+def names(root: Path, queue: str) -> list[str]:
+    return sorted(p.name for p in (root / queue).iterdir())

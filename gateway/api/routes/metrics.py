@@ -1,4 +1,5 @@
-"""/metrics: every process's metrics, merged from PROMETHEUS_MULTIPROC_DIR when serve runs."""
+"""/metrics: every process's counters, merged from PROMETHEUS_MULTIPROC_DIR when serve runs,
+plus the state of the spool read at scrape time."""
 
 from __future__ import annotations
 
@@ -13,15 +14,21 @@ from prometheus_client import (
     multiprocess,
 )
 
+from gateway.api.collectors import SpoolCollector
+from gateway.api.deps import SpoolDep
+
 router = APIRouter(tags=["metrics"])
 
 
 @router.get("/metrics")
-def metrics() -> Response:
+def metrics(spool: SpoolDep) -> Response:
+    registry = CollectorRegistry()
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
         data = generate_latest(registry)
     else:
         data = generate_latest(REGISTRY)
+    registry = CollectorRegistry()
+    registry.register(SpoolCollector(spool))
+    data += generate_latest(registry)
     return Response(content=data, media_type=CONTENT_TYPE_LATEST)

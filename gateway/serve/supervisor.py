@@ -13,6 +13,7 @@ from typing import Any
 
 from prometheus_client import multiprocess
 
+from gateway.metrics import CHILD_RESTARTS
 from gateway.worker import JobSlot, ProcessContext
 
 LOG = logging.getLogger(__name__)
@@ -21,7 +22,6 @@ BACKOFF_FIRST_SECONDS = 0.5
 BACKOFF_MAX_SECONDS = 10.0
 STABLE_AFTER_SECONDS = 30.0  # a child that ran this long starts its backoff over
 KILL_WAIT_SECONDS = 5.0
-SETTLE_RETRY_SECONDS = 1.0
 
 
 @dataclass
@@ -55,8 +55,8 @@ def backoff(failures: int) -> float:
 
 
 # Called with (queue_id, seconds) after a stuck worker was killed, or (queue_id, None) after a
-# worker died in the middle of a job or when settling the job failed once: the None case must
-# only put the entry back. Both run in the supervisor process, once the worker is surely gone.
+# worker died in the middle of a job. Runs in the supervisor process, once the worker is surely
+# gone; raising means "try again later" (the entry waits in active/ meanwhile).
 JobHandler = Callable[[str, float | None], None]
 
 
@@ -103,6 +103,7 @@ class Supervisor:
         child.exit_codes.append(code)
         if self._metrics_dir and process.pid is not None:
             multiprocess.mark_process_dead(process.pid, self._metrics_dir)  # type: ignore[no-untyped-call]
+        CHILD_RESTARTS.labels(child.name.split("-", 1)[0]).inc()
         job = child.slot.current() if child.slot else None
         if child.slot is not None:
             child.slot.end()
@@ -123,18 +124,17 @@ class Supervisor:
         )  # fmt: skip
 
     def _settle_orphans(self, now: float) -> None:
-        """A job that failed to settle is tried again later, then only put back (seconds None:
-        the handler's cheapest path, a rename); until then it waits in active/."""
+        """A job that failed to settle (the disk, the database) is tried again with back-off;
+        until then it waits in active/, where a restart would recover it too."""
         for orphan in list(self.orphans):
             if now < orphan.retry_at:
                 continue
-            seconds = orphan.seconds if orphan.failures == 0 else None
             try:
-                self._on_stuck(orphan.queue_id, seconds)
+                self._on_stuck(orphan.queue_id, orphan.seconds)
             except Exception:
                 LOG.exception("could not settle the job %s of a dead worker", orphan.queue_id)
                 orphan.failures += 1
-                orphan.retry_at = now + SETTLE_RETRY_SECONDS
+                orphan.retry_at = now + backoff(orphan.failures)
                 continue
             self.orphans.remove(orphan)
 
@@ -144,11 +144,11 @@ class Supervisor:
         if child.slot is None or child.process is None or child.killed is not None:
             return
         job = child.slot.current()
-        if job is None or job[1] <= self._time_limit:
+        if job is None or not job[2] or job[1] <= self._time_limit:
             return
-        queue_id, seconds = job
+        queue_id, seconds, _ = job
         LOG.warning("%s stuck on %s for %.1f s: killing it", child.name, queue_id, seconds)
-        child.killed = job
+        child.killed = (queue_id, seconds)
         child.process.kill()
         child.process.join(KILL_WAIT_SECONDS)
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from gateway import supervisor as supervisor_module
-from gateway.supervisor import Supervisor, backoff
+from gateway.serve import supervisor as supervisor_module
+from gateway.serve.supervisor import Supervisor, backoff
 from gateway.worker import JobSlot
 
 QID = "0195F3A2B4C5D6E7F8"
@@ -112,7 +112,7 @@ def test_stuck_worker_is_killed_and_its_job_handed_over_once_gone(
         sup.stop(5)
 
 
-def test_a_job_that_fails_to_settle_is_retried_then_only_put_back(tmp_path: Path) -> None:
+def test_a_job_that_fails_to_settle_is_retried_until_it_settles(tmp_path: Path) -> None:
     ctx = multiprocessing.get_context("forkserver")
     calls: list[tuple[str, float | None]] = []
 
@@ -128,8 +128,7 @@ def test_a_job_that_fails_to_settle_is_retried_then_only_put_back(tmp_path: Path
     _run_until(sup, lambda: len(calls) >= 2)
     sup.stop(5)
     assert [q for q, _ in calls] == [QID, QID]
-    assert calls[0][1] is not None  # first the quarantine of a stuck job
-    assert calls[1][1] is None  # then the plain return to incoming/
+    assert calls[0][1] is not None and calls[1][1] == calls[0][1]  # the same settling again
     assert sup.orphans == []
 
 
@@ -146,3 +145,27 @@ def test_job_of_a_crashed_worker_is_handed_back() -> None:
     sup.stop(5)
     assert calls[0] == (QID, None)
     assert child.exit_codes[0] == 1
+
+
+def hang_after_sanitizing(slot: JobSlot) -> None:
+    slot.begin(QID)
+    slot.unlimit()  # delivering now: the sanitizer's time limit no longer holds
+    time.sleep(60)
+
+
+def test_the_time_limit_covers_sanitizing_only() -> None:
+    ctx = multiprocessing.get_context("forkserver")
+    calls: list[tuple[str, float | None]] = []
+    sup = Supervisor(ctx, time_limit=0.2, on_stuck=lambda q, s: calls.append((q, s)),
+                     metrics_dir=None)  # fmt: skip
+    slot = JobSlot(ctx)
+    child = sup.add("w", hang_after_sanitizing, slot, slot=slot)
+    sup.start_all()
+    _run_until(sup, lambda: slot.current() is not None)
+    _run_until(sup, lambda: False, timeout=1.0)  # five times the limit
+    try:
+        assert calls == [] and child.exit_codes == []  # a slow delivery is not killed
+        job = slot.current()
+        assert job is not None and job[0] == QID and job[2] is False
+    finally:
+        sup.stop(5)

@@ -1,0 +1,1 @@
+"""`mutaika serve`: the supervisor, its children and how they are wired together."""

@@ -1,0 +1,85 @@
+"""The children of `mutaika serve`: what each process builds and runs, and what happens to the
+job of a worker that died holding one. The one place where the parts are wired together."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+
+from gateway.config import Settings
+from gateway.delivery.runner import serve_delivery
+from gateway.delivery.settle import Settler
+from gateway.delivery.transport import make_transport
+from gateway.doorbell import DELIVERY, WORKERS, Doorbell, Ringer
+from gateway.log import configure_logging
+from gateway.runtime import StopFlag, open_spool, open_store
+from gateway.spool import Queue, Spool
+from gateway.worker import JobSlot, Worker, quarantine_stuck
+
+
+def make_settler(settings: Settings, spool: Spool) -> Settler:
+    return Settler(
+        spool, settings.delivery, settings.smtp.hostname,
+        dsn_enabled=bool(settings.delivery.dsn_relay_url),
+    )  # fmt: skip
+
+
+def smtp_process(settings: Settings, sock: socket.socket) -> None:
+    from gateway.smtp.server import run_listener_process
+
+    run_listener_process(settings, sock)
+
+
+def worker_process(settings: Settings, slot: JobSlot) -> None:
+    """A worker's main. An exception that escapes the worker's own handling ends the process
+    with the job still in the slot: the supervisor puts it back, its crash counted."""
+    configure_logging(settings.log_level)
+    spool = open_spool(settings)
+    store = open_store(settings)
+    transport = make_transport(settings.delivery.relay_url, settings.delivery,
+                               local_hostname=settings.smtp.hostname, connections=1)  # fmt: skip
+    worker = Worker(settings, spool, store, transport, make_settler(settings, spool), slot)
+    bell = Doorbell(settings.data_dir, WORKERS)
+    try:
+        worker.run(StopFlag().install(), bell.wait)
+    finally:
+        bell.close()
+        worker.close()
+        store.close()
+
+
+def delivery_process(settings: Settings) -> None:
+    configure_logging(settings.log_level)
+    spool = open_spool(settings)
+    asyncio.run(serve_delivery(settings, spool, make_settler(settings, spool)))
+
+
+def api_process(settings: Settings, sock: socket.socket) -> None:
+    from gateway.api.main import run_api
+
+    configure_logging(settings.log_level)
+    run_api(settings, sock)
+
+
+def settle_dead_job(settings: Settings, queue_id: str, seconds: float | None) -> None:
+    """In the supervisor, once the worker is surely gone. seconds set: it was killed at the
+    time limit → the mail is quarantined whole and its notice queued. seconds None: it died on
+    its own → the mail goes back with the crash counted (a poison mail ends in shunt/)."""
+    spool = open_spool(settings)
+    if seconds is None:
+        spool.return_crashed(Queue.ACTIVE, queue_id)
+        return
+    entry = spool.get(Queue.ACTIVE, queue_id)
+    if entry is None:  # the worker finished just before the kill
+        return
+    if entry.damaged:  # nothing to quarantine: shunted with the reason
+        spool.return_crashed(Queue.ACTIVE, queue_id)
+        return
+    store = open_store(settings)
+    try:
+        quarantine_stuck(spool, store, settings, entry, seconds)
+    finally:
+        store.close()
+    ringer = Ringer(settings.data_dir, DELIVERY)
+    ringer.ring()
+    ringer.close()

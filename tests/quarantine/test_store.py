@@ -1,0 +1,130 @@
+"""The quarantine store on a real SQLite file (PostgreSQL runs the same tests in its own suite)."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from gateway.quarantine import (
+    HoldState,
+    QuarantineFilter,
+    QuarantineStore,
+    StoreUnavailable,
+    migrate,
+)
+from gateway.types import Envelope, RemovedPart, SanitizeReport, SanitizeResult, Verdict
+
+QID = "0195F3A2B4C5D6E7F8"
+ENVELOPE = Envelope("a@example.org", ["x@lg.example.jp"], received_at=1000.0)
+
+
+def _part(
+    i: int, payload: bytes, *, detected: str = "application/pdf", flags: tuple[str, ...] = (),
+    reason: str = "attachment",
+) -> RemovedPart:
+    sha = hashlib.sha256(payload).hexdigest()
+    return RemovedPart(f"f{i}.pdf", "application/pdf", detected, len(payload), sha, list(flags),
+                       reason, index=i)  # fmt: skip
+
+
+def _result(parts: list[bytes], verdict: Verdict = Verdict.SANITIZED, subject: str = "件名",
+            **kw: object) -> SanitizeResult:  # fmt: skip
+    removed = [_part(i, p, **kw) for i, p in enumerate(parts)]  # type: ignore[arg-type]
+    report = SanitizeReport(verdict=verdict, quarantine_id=QID, removed=removed, subject=subject,
+                            message_id="<m@x>")  # fmt: skip
+    return SanitizeResult(b"clean", report, parts)
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "store.sqlite3"
+
+
+@pytest.fixture
+def store(db_path: Path) -> QuarantineStore:
+    s = QuarantineStore(f"sqlite:///{db_path}")
+    s.prepare()
+    return s
+
+
+def test_put_then_read_everything_back(store: QuarantineStore) -> None:
+    store.put(QID, ENVELOPE, b"original bytes", _result([b"PDF1", b"PDF2"]))
+    record = store.get(QID)
+    assert record is not None
+    assert (record.sender, record.recipients, record.subject) == (
+        "a@example.org", ["x@lg.example.jp"], "件名")
+    assert record.verdict == "sanitized" and record.state is HoldState.HELD
+    assert record.size == len(b"original bytes") and record.received_at == 1000.0
+    assert [i.filename for i in record.items] == ["f0.pdf", "f1.pdf"]
+    assert record.report["subject"] == "件名"
+    assert store.original(QID) == b"original bytes"
+    assert store.item(QID, 1) == b"PDF2"
+    assert store.item(QID, 2) is None and store.item("missing", 0) is None
+    assert store.get("missing") is None and store.original("missing") is None
+
+
+def test_put_is_idempotent_and_keeps_the_admin_state(store: QuarantineStore) -> None:
+    store.put(QID, ENVELOPE, b"orig", _result([b"A", b"B"]))
+    assert store.set_state(QID, HoldState.RELEASED)
+    store.put(QID, ENVELOPE, b"orig", _result([], Verdict.QUARANTINED_WHOLE))
+    record = store.get(QID)
+    assert record is not None
+    assert record.verdict == "quarantined-whole" and record.state is HoldState.RELEASED
+    assert record.items == [] and store.item(QID, 0) is None
+    assert store.count() == 1
+
+
+def test_the_same_attachment_is_stored_once(store: QuarantineStore, db_path: Path) -> None:
+    pdf = b"%PDF-1.7 the same invoice" * 100
+    for n in range(5):
+        store.put(f"0195F3A2B4C5D6E7{n:02X}", ENVELOPE, b"orig %d" % n, _result([pdf]))
+    conn = sqlite3.connect(db_path)
+    sha = hashlib.sha256(pdf).hexdigest()
+    assert conn.execute("SELECT count(*) FROM blobs WHERE sha256 = ?", (sha,)).fetchone() == (1,)
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    conn.close()
+
+
+def test_filters_and_cursor_pagination(store: QuarantineStore) -> None:
+    for n in range(6):
+        env = Envelope(f"user{n}@example{n % 2}.org", ["staff@lg.example.jp"],
+                       received_at=1000.0 + n)  # fmt: skip
+        kw = {"detected": "application/x-dosexec", "flags": ("executable",)} if n == 3 else {}
+        store.put(f"0195F3A2B4C5D6E7{n:02X}", env, b"o", _result([b"p%d" % n],
+                  subject=f"請求書 {n}", **kw))  # type: ignore[arg-type]  # fmt: skip
+    newest = store.page(limit=4)
+    assert [r.id[-1] for r in newest.records] == ["5", "4", "3", "2"]
+    rest = store.page(limit=4, cursor=newest.next_cursor)
+    assert [r.id[-1] for r in rest.records] == ["1", "0"] and rest.next_cursor == ""
+    assert [r.id[-1] for r in store.page(QuarantineFilter(sender="EXAMPLE1")).records] == [
+        "5", "3", "1"]
+    assert [r.id[-1] for r in store.page(QuarantineFilter(flag="executable")).records] == ["3"]
+    assert [r.id[-1] for r in store.page(
+        QuarantineFilter(detected_type="application/x-dos")).records] == ["3"]
+    assert store.count(QuarantineFilter(subject="請求書 4")) == 1
+    assert store.count(QuarantineFilter(since=1002.0, until=1004.0)) == 2
+    assert store.count(QuarantineFilter(subject="%")) == 0  # LIKE wildcards are literal
+    assert store.count(QuarantineFilter(reason="attachment")) == 6
+    assert store.count(QuarantineFilter(state=HoldState.RELEASED)) == 0
+    with pytest.raises(ValueError):
+        store.page(cursor="not-a-cursor")
+
+
+def test_a_new_database_is_created_at_the_head_revision(store: QuarantineStore) -> None:
+    assert store.schema_revision() == migrate.head()
+    assert store.problems() == []
+    store.prepare()  # again: nothing to do
+
+
+def test_problems_and_unavailable_database(tmp_path: Path) -> None:
+    blocked = tmp_path / "not-a-dir"
+    blocked.write_bytes(b"x")
+    store = QuarantineStore(f"sqlite:///{blocked}/store.sqlite3")
+    assert store.problems() and "store" in store.problems()[0]
+    with pytest.raises(StoreUnavailable):
+        store.put(QID, ENVELOPE, b"o", _result([]))
+    empty = QuarantineStore(f"sqlite:///{tmp_path / 'empty.sqlite3'}")
+    assert "schema" in empty.problems()[0]  # not migrated yet: not ready
