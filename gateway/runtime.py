@@ -26,7 +26,10 @@ def open_spool(settings: Settings) -> Spool:
 
 
 def open_store(settings: Settings) -> QuarantineStore:
-    return QuarantineStore(settings.store.resolved_url(settings.data_dir))
+    return QuarantineStore(
+        settings.store.resolved_url(settings.data_dir),
+        min_free_bytes=settings.spool.min_free_bytes,
+    )
 
 
 class StopFlag:

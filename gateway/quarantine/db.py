@@ -100,6 +100,17 @@ class Database:
         with translate_errors(), self.engine.connect() as conn, conn.begin():
             yield conn
 
+    def free_bytes(self) -> int | None:
+        """Free space on the disk of a file database; None when the database is a server."""
+        database = make_url(self.url).database
+        if self.dialect != "sqlite" or not database or database == ":memory:":
+            return None
+        try:
+            st = os.statvfs(Path(database).parent)
+        except OSError:
+            return None
+        return st.f_bavail * st.f_frsize
+
     def close(self) -> None:
         with self._lock:
             if self._engine is not None and self._pid == os.getpid():

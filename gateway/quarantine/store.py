@@ -21,8 +21,9 @@ __all__ = ["QuarantineStore", "StoreUnavailable"]
 
 
 class QuarantineStore:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, min_free_bytes: int = 0) -> None:
         self._db = Database(url)
+        self._min_free = min_free_bytes  # for a database on a local disk: below it, not ready
 
     @property
     def backend(self) -> str:
@@ -89,6 +90,9 @@ class QuarantineStore:
             return [f"store: {exc}"]
         if revision != migrate.head():
             return [f"store: schema at {revision}, this version needs {migrate.head()}"]
+        free = self._db.free_bytes()
+        if free is not None and free < self._min_free:
+            return [f"store: {free} bytes free on the database's disk"]
         return []
 
     def close(self) -> None:

@@ -9,12 +9,14 @@ The listening sockets are the exception: bound here once, they are handed to eac
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import multiprocessing
 import os
 import shutil
 import socket
+import tempfile
 from pathlib import Path
 
 from gateway.config import Settings
@@ -62,11 +64,23 @@ def resolve_paths(settings: Settings, cwd: Path | None = None) -> Settings:
     )
 
 
+def metrics_dir(data_dir: Path) -> Path:
+    """Where the process tree's counters live: in memory (/dev/shm), never on the data disk.
+    prometheus_client grows its files through mmap, and a page that cannot be backed on a full
+    disk kills the process with SIGBUS: a full data disk must cost 452s, not the workers. One
+    directory per data directory, so two instances on one host never share counters."""
+    base = Path("/dev/shm")
+    if not (base.is_dir() and os.access(base, os.W_OK)):
+        base = Path(tempfile.gettempdir())
+    tag = hashlib.sha256(str(data_dir).encode()).hexdigest()[:12]
+    return base / f"mutaika-metrics-{os.getuid()}-{tag}"
+
+
 def prepare_metrics_dir(data_dir: Path) -> str:
     """A fresh PROMETHEUS_MULTIPROC_DIR per start: files of dead processes would count twice."""
-    directory = data_dir / "prometheus"
+    directory = metrics_dir(data_dir)
     shutil.rmtree(directory, ignore_errors=True)
-    directory.mkdir(parents=True)
+    directory.mkdir(mode=0o700, parents=True)
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
     return str(directory)
 
@@ -116,7 +130,7 @@ def serve(settings: Settings) -> int:
 
 def _run(settings: Settings, smtp_sock: socket.socket, api_sock: socket.socket | None) -> int:
     clear_run_dir(settings.data_dir)
-    metrics_dir = prepare_metrics_dir(settings.data_dir)
+    metrics_path = prepare_metrics_dir(settings.data_dir)
     # imported only now: prometheus_client picks its multiprocess mode at import time
     from gateway.runtime import StopFlag, open_spool, open_store
     from gateway.serve import children
@@ -134,7 +148,7 @@ def _run(settings: Settings, smtp_sock: socket.socket, api_sock: socket.socket |
         ctx,
         time_limit=settings.workers.time_limit_seconds,
         on_stuck=lambda qid, seconds: children.settle_dead_job(settings, qid, seconds),
-        metrics_dir=metrics_dir,
+        metrics_dir=metrics_path,
     )
     for n in range(settings.smtp.listeners):
         supervisor.add(f"smtp-{n}", children.smtp_process, settings, smtp_sock)
@@ -154,5 +168,6 @@ def _run(settings: Settings, smtp_sock: socket.socket, api_sock: socket.socket |
             stop.wait(TICK_SECONDS)
     finally:
         supervisor.stop(min(STOP_TIMEOUT_SECONDS, settings.workers.time_limit_seconds + 5))
+        shutil.rmtree(metrics_path, ignore_errors=True)
     LOG.info("stopped")
     return 0

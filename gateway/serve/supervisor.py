@@ -14,7 +14,7 @@ from typing import Any
 from prometheus_client import multiprocess
 
 from gateway.metrics import CHILD_RESTARTS
-from gateway.worker import JobSlot, ProcessContext
+from gateway.worker import OUR_FAULTS, JobSlot, ProcessContext
 
 LOG = logging.getLogger(__name__)
 
@@ -131,6 +131,12 @@ class Supervisor:
                 continue
             try:
                 self._on_stuck(orphan.queue_id, orphan.seconds)
+            except OUR_FAULTS as exc:  # the disk or the database: known, and retried
+                LOG.warning("cannot settle the job %s of a dead worker yet: %s",
+                            orphan.queue_id, exc)  # fmt: skip
+                orphan.failures += 1
+                orphan.retry_at = now + backoff(orphan.failures)
+                continue
             except Exception:
                 LOG.exception("could not settle the job %s of a dead worker", orphan.queue_id)
                 orphan.failures += 1

@@ -234,10 +234,15 @@ class Spool:
         if entry is None:
             return None
         record = dataclasses.replace(entry.record, crashes=entry.record.crashes + 1)
-        if record.crashes >= self.max_attempts:
-            self._shunt(entry, record, f"its worker died {record.crashes} times working on it")
-            return Queue.SHUNT
-        moved = self._files.rewrite(entry, READY[record.stage], record, None)
+        try:
+            if record.crashes >= self.max_attempts:
+                self._shunt(entry, record, f"its worker died {record.crashes} times on it")
+                return Queue.SHUNT
+            moved = self._files.rewrite(entry, READY[record.stage], record, None)
+        except SpoolError as exc:  # no room to count it: back uncounted rather than stuck
+            self.put_back(entry)
+            log_event("requeued", queue_id, queue=UNCLAIMED[claimed], uncounted=str(exc))
+            return UNCLAIMED[claimed]
         log_event("requeued", queue_id, queue=moved.queue, crashes=record.crashes)
         return moved.queue
 
