@@ -30,3 +30,5 @@ def configure_logging(level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # Alembic narrates every plugin and migration step at INFO: one line per start is enough.
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, root.level))

@@ -6,6 +6,7 @@ handed over in code, so the same migrations run from the CLI, from `serve` and f
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from alembic import command
@@ -15,6 +16,7 @@ from alembic.script import ScriptDirectory
 
 from gateway.quarantine.db import Database, translate_errors
 
+LOG = logging.getLogger(__name__)
 SCRIPTS = Path(__file__).parent / "migrations"
 
 
@@ -41,5 +43,9 @@ def upgrade(db: Database, revision: str = "head") -> None:
     backend allows it."""
     config = _config()
     with translate_errors(), db.engine.begin() as conn:
+        before = MigrationContext.configure(conn).get_current_revision()
         config.attributes["connection"] = conn
         command.upgrade(config, revision)
+        after = MigrationContext.configure(conn).get_current_revision()
+    if after != before:
+        LOG.info("store schema upgraded from %s to %s", before or "nothing", after)

@@ -158,8 +158,8 @@ def _run(settings: Settings, smtp_sock: socket.socket, api_sock: socket.socket |
     supervisor.add("delivery", children.delivery_process, settings)
     if api_sock is not None:
         supervisor.add("api", children.api_process, settings, api_sock)
+    write_state(settings.data_dir, smtp_sock, api_sock)  # the sockets are bound: ports known
     supervisor.start_all()
-    write_state(settings.data_dir, smtp_sock, api_sock)
     LOG.info("serving: SMTP %s, API %s, pid %d", smtp_sock.getsockname()[:2],
              api_sock.getsockname()[:2] if api_sock else "off", os.getpid())  # fmt: skip
     try:
