@@ -8,6 +8,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -138,3 +139,40 @@ def test_dockerignore_sends_only_what_the_build_copies() -> None:
     for source in sources:
         assert source in allowed, f"COPY {source} is excluded by .dockerignore"
         assert (REPO / source).exists(), source
+
+
+def test_build_stage_installs_every_file_of_the_package(tmp_path: Path) -> None:
+    """What the build stage's `pip install .` gets from what it copies: every file of gateway/
+    (a data file outside package-data would be missing in the image while an editable
+    checkout still finds it)."""
+    context = tmp_path / "src"
+    for copy in _values(_stages()[0], "COPY"):
+        *sources, target = shlex.split(copy)
+        for source in sources:
+            into = (
+                context / target / Path(source).name if target.endswith("/") else context / target
+            )
+            if (REPO / source).is_dir():
+                shutil.copytree(REPO / source, into, ignore=shutil.ignore_patterns("__pycache__"))
+            else:
+                into.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(REPO / source, into)
+    # no build isolation: the dev extra brings setuptools, so this needs no index
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
+         "--disable-pip-version-check", "--wheel-dir", str(tmp_path / "wheel"), str(context)],
+        check=True, capture_output=True, timeout=300,
+    )  # fmt: skip
+    (wheel,) = (tmp_path / "wheel").glob("mutaika-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        packaged = {name for name in archive.namelist() if name.startswith("gateway/")}
+        (entry_points,) = [n for n in archive.namelist() if n.endswith("/entry_points.txt")]
+        console_scripts = archive.read(entry_points).decode()
+    package = REPO / "gateway"
+    expected = {
+        path.relative_to(REPO).as_posix()
+        for path in package.rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts
+    }
+    assert expected - packaged == set(), "add these to [tool.setuptools.package-data]"
+    assert "mutaika = gateway.cli:main" in console_scripts  # the image's ENTRYPOINT
