@@ -29,13 +29,18 @@ if [ ${#want_apt[@]} -gt 0 ] && ! $can_apt; then
   echo "setup: not root or no apt-get: the tests needing ${want_apt[*]} will be skipped" >&2
   want_apt=()
 fi
-if [ $((${#need_apt[@]} + ${#want_apt[@]})) -gt 0 ]; then
+apt_install() {
   # "No configuration": the postfix package installs its binaries only, no system MTA on
   # port 25; the tests and the bench run private instances.
   echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-    "${need_apt[@]}" "${want_apt[@]}"
+  apt-get update -qq \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@"
+}
+if [ ${#need_apt[@]} -gt 0 ]; then
+  apt_install "${need_apt[@]}" "${want_apt[@]}"
+elif [ ${#want_apt[@]} -gt 0 ]; then
+  apt_install "${want_apt[@]}" \
+    || echo "setup: could not install ${want_apt[*]}: the tests needing them will be skipped" >&2
 fi
 
 PYTHON=${PYTHON:-python3}
