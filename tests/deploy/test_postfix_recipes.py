@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from gateway.spool.layout import QUEUES
 from tests import postfix
 from tests.e2e.harness import Gateway, spool_count, wait_until, write_config
 from tests.e2e.mails import html_with_attachment
@@ -31,7 +32,6 @@ pytestmark = [pytest.mark.e2e]
 
 RECIPES = Path(__file__).resolve().parents[2] / "deploy" / "postfix"
 RCPT = "staff@city.example.lg.jp"
-QUEUES = ("incoming", "active", "outgoing", "sending", "deferred", "failed", "shunt")
 
 
 def recipe(name: str, replace: dict[str, str]) -> str:
