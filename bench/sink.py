@@ -29,6 +29,10 @@ from typing import Any
 import aiosmtplib
 from aiosmtpd.controller import Controller
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script, too
+
+from tests.postfix import accepts
+
 TOKEN = re.compile(rb"BT-[0-9a-f]{16}")
 _COUNTER = re.compile(rb"mesg=(\d+)\r")
 
@@ -95,14 +99,6 @@ class SmtpSink:
 
     def stop(self) -> None:
         stop_process(self._proc)
-
-
-def accepts(port: int) -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=1).close()
-        return True
-    except OSError:
-        return False
 
 
 def new_token() -> str:

@@ -1,23 +1,46 @@
 #!/usr/bin/env bash
 # Installs what mutaika and its tests need on a fresh Debian/Ubuntu machine, idempotently:
-# libmagic (python-magic), openssl for the tests, a virtualenv in .venv with the package and
-# its dev tools.
+# libmagic (python-magic); for `dev` also openssl, Debian's postfix (the deployment recipes are
+# tested against a private Postfix instance, and the relay bench uses one) and systemd's
+# systemd-analyze (the unit file is verified); a virtualenv in .venv with the package and its
+# dev tools.
 # Usage: scripts/setup.sh [dev]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-need_apt=()
+need_apt=()      # the run cannot go on without these
+want_apt=()      # tests that need these skip, with a message, when they cannot be installed
 [ -e /usr/lib/x86_64-linux-gnu/libmagic.so.1 ] || ldconfig -p 2>/dev/null | grep -q libmagic.so.1 \
   || need_apt+=(libmagic1)
-# the STARTTLS tests make a throw-away certificate with the openssl command
-[ "${1:-}" = dev ] && ! command -v openssl >/dev/null && need_apt+=(openssl)
+if [ "${1:-}" = dev ]; then
+  # the STARTTLS tests make a throw-away certificate with the openssl command
+  command -v openssl >/dev/null || need_apt+=(openssl)
+  { command -v postfix && command -v postmap && command -v smtp-source; } >/dev/null \
+    || want_apt+=(postfix)
+  command -v systemd-analyze >/dev/null || want_apt+=(systemd)
+fi
+can_apt=false
+[ "$(id -u)" = 0 ] && command -v apt-get >/dev/null && can_apt=true
+if [ ${#need_apt[@]} -gt 0 ] && ! $can_apt; then
+  echo "setup: please install: ${need_apt[*]} (e.g. sudo apt-get install ${need_apt[*]})" >&2
+  exit 1
+fi
+if [ ${#want_apt[@]} -gt 0 ] && ! $can_apt; then
+  echo "setup: not root or no apt-get: the tests needing ${want_apt[*]} will be skipped" >&2
+  want_apt=()
+fi
+apt_install() {
+  # "No configuration": the postfix package installs its binaries only, no system MTA on
+  # port 25; the tests and the bench run private instances.
+  echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+  apt-get update -qq \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@"
+}
 if [ ${#need_apt[@]} -gt 0 ]; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}"
-  else
-    echo "setup: please install: ${need_apt[*]} (e.g. sudo apt-get install ${need_apt[*]})" >&2
-    exit 1
-  fi
+  apt_install "${need_apt[@]}" "${want_apt[@]}"
+elif [ ${#want_apt[@]} -gt 0 ]; then
+  apt_install "${want_apt[@]}" \
+    || echo "setup: could not install ${want_apt[*]}: the tests needing them will be skipped" >&2
 fi
 
 PYTHON=${PYTHON:-python3}
