@@ -100,8 +100,7 @@ def test_volumes_hold_every_path_mutaika_writes(monkeypatch: pytest.MonkeyPatch)
     written = [
         settings.data_dir,
         settings.spool.directory,
-        settings.quarantine.database.parent,
-        settings.quarantine.directory,
+        Path(settings.store.resolved_url(settings.data_dir).removeprefix("sqlite:///")).parent,
         settings.delivery.maildir,
     ]
     for path in written:

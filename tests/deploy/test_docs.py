@@ -10,6 +10,8 @@ import pytest
 from prometheus_client import REGISTRY
 
 import gateway.metrics
+from gateway.api.collectors import SpoolCollector
+from gateway.spool import Spool
 
 REPO = Path(__file__).resolve().parents[2]
 DOCS = [
@@ -30,11 +32,12 @@ def test_every_file_named_exists(doc: Path) -> None:
     assert missing == []
 
 
-def test_monitoring_table_lists_exactly_the_exported_metrics() -> None:
+def test_monitoring_table_lists_exactly_the_exported_metrics(tmp_path: Path) -> None:
     assert gateway.metrics  # registers every metric in the default registry
+    families = [*REGISTRY.collect(), *SpoolCollector(Spool(tmp_path)).collect()]
     exported = {
         family.name + ("_total" if family.type == "counter" else "")
-        for family in REGISTRY.collect()
+        for family in families
         if family.name.startswith("mutaika_")
     }
     text = (REPO / "docs" / "operations.md").read_text()

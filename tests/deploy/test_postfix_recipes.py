@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from gateway.spool.layout import QUEUES
+from gateway.spool import Queue
 from tests import postfix
 from tests.e2e.harness import Gateway, spool_count, wait_until, write_config
 from tests.e2e.mails import html_with_attachment
@@ -115,7 +115,7 @@ def _assert_sanitized_once(
     assert wait_until(
         lambda: (
             all(i.queue_empty() for i in instances)
-            and sum(spool_count(workdir, q) for q in QUEUES) == 0
+            and sum(spool_count(workdir, q) for q in Queue) == 0
         ),
         20,
     )

@@ -107,8 +107,7 @@ def test_every_path_mutaika_writes_is_writable_in_the_sandbox(
     for path in (
         settings.data_dir,
         settings.spool.directory,
-        settings.quarantine.database.parent,
-        settings.quarantine.directory,
+        Path(settings.store.resolved_url(settings.data_dir).removeprefix("sqlite:///")).parent,
         settings.delivery.maildir,
     ):
         assert path.is_absolute(), path
