@@ -135,14 +135,7 @@ class SmtpPool:
             validate_certs=implicit_tls or self._starttls == "required",
         )
 
-    async def _checkout(self) -> aiosmtplib.SMTP:
-        while self._idle:
-            client = self._idle.pop()
-            try:
-                await client.rset()  # proves the pooled connection is still alive
-                return client
-            except (aiosmtplib.SMTPException, OSError):
-                client.close()
+    async def _connect(self) -> aiosmtplib.SMTP:
         client = self._new_client()
         await client.connect()
         if client.is_ehlo_or_helo_needed:  # connect() greets only for STARTTLS or AUTH
@@ -153,20 +146,29 @@ class SmtpPool:
         return client
 
     async def send(self, sender: str, recipients: list[str], message: bytes) -> dict[str, Reply]:
+        """One transaction. A pooled connection is used as it is, without an RSET round trip
+        to prove it alive: should the peer have closed it meanwhile, the transaction is tried
+        once more on a fresh connection (a retry later would send the same anyway)."""
         async with self._slots:
-            try:
-                client = await self._checkout()
-            except CONNECTION_ERRORS as exc:
-                return all_recipients(recipients, transient(f"{self._target}: {exc}"))
-            try:
-                replies = await transact(client, sender, recipients, message)
-            except CONNECTION_ERRORS as exc:
-                client.close()
-                LOG.warning("connection to %s lost: %s", self._target, exc)
-                return all_recipients(recipients, transient(f"{self._target}: {exc}"))
-            if client.is_connected:
-                self._idle.append(client)
-            return {rcpt: auth_is_temporary(reply) for rcpt, reply in replies.items()}
+            reused = self._idle.pop() if self._idle else None
+            candidates = [reused, None] if reused is not None else [None]
+            for pooled in candidates:
+                try:
+                    client = pooled or await self._connect()
+                except CONNECTION_ERRORS as exc:
+                    return all_recipients(recipients, transient(f"{self._target}: {exc}"))
+                try:
+                    replies = await transact(client, sender, recipients, message)
+                except CONNECTION_ERRORS as exc:
+                    client.close()
+                    if pooled is not None:
+                        continue
+                    LOG.warning("connection to %s lost: %s", self._target, exc)
+                    return all_recipients(recipients, transient(f"{self._target}: {exc}"))
+                if client.is_connected:
+                    self._idle.append(client)
+                return {rcpt: auth_is_temporary(reply) for rcpt, reply in replies.items()}
+            raise AssertionError("unreachable: a fresh connection always returns")
 
     async def close(self) -> None:
         while self._idle:

@@ -37,14 +37,15 @@ def _insert(dialect: str, table: Table) -> Any:
 
 
 @functools.cache
-def _upserts(dialect: str) -> tuple[Insert, Insert]:
+def _upserts(dialect: str) -> tuple[Insert, Insert, Insert]:
     """Built once per dialect: building an ON CONFLICT statement costs more than running it."""
     blob = _insert(dialect, blobs).on_conflict_do_nothing(index_elements=["sha256"])
-    message = _insert(dialect, messages)
-    message = message.on_conflict_do_update(
-        index_elements=["id"], set_={k: getattr(message.excluded, k) for k in _UPDATED_ON_PUT}
+    new = _insert(dialect, messages).on_conflict_do_nothing(index_elements=["id"])
+    again = _insert(dialect, messages)
+    again = again.on_conflict_do_update(
+        index_elements=["id"], set_={k: getattr(again.excluded, k) for k in _UPDATED_ON_PUT}
     )
-    return blob, message
+    return blob, new, again
 
 
 def put(
@@ -53,7 +54,7 @@ def put(
 ) -> None:
     """Store or replace one mail with its removed parts; its hold state is kept on a replace."""
     now = time.time()
-    put_blob, put_message = _upserts(conn.dialect.name)
+    put_blob, put_new, put_again = _upserts(conn.dialect.name)
     original_sha = hashlib.sha256(original).hexdigest()
     report = result.report
     payloads = {original_sha: original}
@@ -79,8 +80,9 @@ def put(
         "original_sha256": original_sha,
         "expires_at": expires_at,
     }
-    conn.execute(put_message, row)
-    conn.execute(delete(items).where(items.c.message == quarantine_id))
+    if conn.execute(put_new, row).rowcount == 0:  # put before (a retry): replace its content
+        conn.execute(put_again, row)
+        conn.execute(delete(items).where(items.c.message == quarantine_id))
     if report.removed:
         conn.execute(items.insert(), [
             {

@@ -77,6 +77,21 @@ async def test_down_and_dropped_mean_retry_and_the_pool_recovers(fake_mta: FakeM
     assert len(fake_mta.messages) == 2
 
 
+async def test_a_pooled_connection_the_peer_closed_is_replaced_at_once(
+    fake_mta: FakeMta,
+) -> None:
+    """No RSET round trip per mail to prove a pooled connection alive: a dead one costs a
+    second try on a fresh connection, not a deferral."""
+    pool = _pool(fake_mta, size=1)
+    assert (await pool.send("a@example.org", ["x@lg.jp"], MESSAGE))["x@lg.jp"].status == "delivered"
+    fake_mta.down()  # the peer restarts: the pooled connection is gone
+    fake_mta.up()
+    replies = await pool.send("a@example.org", ["x@lg.jp"], MESSAGE)
+    await pool.close()
+    assert replies["x@lg.jp"].status == "delivered"
+    assert len(fake_mta.messages) == 2
+
+
 async def test_slow_peer_past_the_timeout_is_a_retry(fake_mta: FakeMta) -> None:
     fake_mta.faults.delay = 1.5
     pool = _pool(fake_mta, timeout=0.5)
