@@ -15,7 +15,6 @@ only; the first delivery has its own timeouts.
 
 from __future__ import annotations
 
-import asyncio
 import ctypes
 import dataclasses
 import logging
@@ -134,13 +133,11 @@ class Worker:
         self._transport = transport
         self._settler = settler
         self._slot = slot
-        self._loop = asyncio.Runner()  # the transports are asyncio; the worker is not
         self._pause = 0.0
         self._stranded: list[SpoolEntry] = []  # could not even be put back (yet)
 
     def close(self) -> None:
-        self._loop.run(self._transport.close())
-        self._loop.close()
+        self._transport.close()
 
     def process(self, entry: SpoolEntry) -> None:
         """One mail, start to end. Raises what it cannot settle (see run())."""
@@ -153,9 +150,7 @@ class Worker:
         self._slot.unlimit()
         recipients = pending_recipients(record)
         started = time.perf_counter()
-        replies = self._loop.run(
-            self._transport.send(record.envelope.mail_from, recipients, result.message)
-        )
+        replies = self._transport.send(record.envelope.mail_from, recipients, result.message)
         metrics.DELIVERY_SECONDS.observe(time.perf_counter() - started)
         self._settler.settle(entry, record, replies, result.message,
                              target=self._transport.description, replace_message=True)  # fmt: skip

@@ -38,7 +38,7 @@ def _enhanced_status(reply: Reply) -> str:
 
 def _reply_text(reply: Reply, utf8: bool) -> str:
     """One line, and only what the DSN's charset can carry: a peer's reply may hold anything,
-    bytes that are not UTF-8 included (aiosmtplib keeps them as surrogates)."""
+    bytes that are not UTF-8 included (the SMTP client keeps them as surrogates)."""
     text = " ".join(str(reply).split())
     charset = "utf-8" if utf8 else "ascii"
     return text.encode(charset, "replace").decode(charset)

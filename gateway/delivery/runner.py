@@ -14,6 +14,7 @@ import logging
 import signal
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 from gateway import metrics
 from gateway.config import Settings
@@ -46,6 +47,8 @@ class DeliveryRunner:
         self._settler = settler
         self._transports = transports
         self._wake_workers = wake_workers
+        # the transports block: one thread per lane, so no lane waits for another's peer
+        self._executor = ThreadPoolExecutor(settings.delivery.connections + 1, "delivery")
         self.stopping = asyncio.Event()
         self._work = asyncio.Event()
         self._rung = asyncio.Event()  # new mail in outgoing/: someone rang, or a retry is due
@@ -73,7 +76,8 @@ class DeliveryRunner:
     async def close(self) -> None:
         """Close the connections (QUIT on pooled SMTP sessions)."""
         for transport in self._transports.values():
-            await transport.close()
+            await asyncio.to_thread(transport.close)
+        self._executor.shutdown(wait=False)
 
     def stop(self) -> None:
         """Lanes finish the mail in hand, then return; resting lanes are woken to see it."""
@@ -134,8 +138,10 @@ class DeliveryRunner:
             replies: dict[str, Reply] = {}
             if recipients:
                 started = time.perf_counter()
-                replies = await transport.send(entry.record.envelope.mail_from, recipients,
-                                               message)  # fmt: skip
+                replies = await asyncio.get_running_loop().run_in_executor(
+                    self._executor, transport.send, entry.record.envelope.mail_from,
+                    recipients, message,
+                )  # fmt: skip
                 metrics.DELIVERY_SECONDS.observe(time.perf_counter() - started)
             await asyncio.to_thread(
                 self._settler.settle, entry, entry.record, replies, message,

@@ -1,8 +1,11 @@
-"""Pick the transport for a relay URL: Maildir when empty, LMTP, or a pooled SMTP client."""
+"""Pick the transport for a relay URL: Maildir when empty, LMTP, or a pooled SMTP client.
+
+Transports are synchronous and thread-safe: the worker calls them directly for the first
+delivery, the delivery process from one executor thread per lane.
+"""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Protocol
 
@@ -17,11 +20,9 @@ from gateway.delivery.target import Target, parse_target
 class Transport(Protocol):
     description: str
 
-    async def send(
-        self, sender: str, recipients: list[str], message: bytes
-    ) -> dict[str, Reply]: ...
+    def send(self, sender: str, recipients: list[str], message: bytes) -> dict[str, Reply]: ...
 
-    async def close(self) -> None: ...
+    def close(self) -> None: ...
 
 
 class MaildirTransport:
@@ -29,10 +30,10 @@ class MaildirTransport:
         self._root = root
         self.description = f"maildir:{root}"
 
-    async def send(self, sender: str, recipients: list[str], message: bytes) -> dict[str, Reply]:
-        return await asyncio.to_thread(deliver_maildir, self._root, message, recipients)
+    def send(self, sender: str, recipients: list[str], message: bytes) -> dict[str, Reply]:
+        return deliver_maildir(self._root, message, recipients)
 
-    async def close(self) -> None:
+    def close(self) -> None:
         return None
 
 
@@ -43,17 +44,11 @@ class LmtpTransport:
         self._timeout = timeout
         self.description = str(target)
 
-    async def send(self, sender: str, recipients: list[str], message: bytes) -> dict[str, Reply]:
-        return await deliver_lmtp(
-            self._target,
-            sender,
-            recipients,
-            message,
-            local_hostname=self._local_hostname,
-            timeout=self._timeout,
-        )
+    def send(self, sender: str, recipients: list[str], message: bytes) -> dict[str, Reply]:
+        return deliver_lmtp(self._target, sender, recipients, message,
+                            local_hostname=self._local_hostname, timeout=self._timeout)  # fmt: skip
 
-    async def close(self) -> None:
+    def close(self) -> None:
         return None
 
 
@@ -62,11 +57,11 @@ class SmtpTransport:
         self._pool = pool
         self.description = str(target)
 
-    async def send(self, sender: str, recipients: list[str], message: bytes) -> dict[str, Reply]:
-        return await self._pool.send(sender, recipients, message)
+    def send(self, sender: str, recipients: list[str], message: bytes) -> dict[str, Reply]:
+        return self._pool.send(sender, recipients, message)
 
-    async def close(self) -> None:
-        await self._pool.close()
+    def close(self) -> None:
+        self._pool.close()
 
 
 def make_transport(

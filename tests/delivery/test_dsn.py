@@ -53,7 +53,7 @@ def test_undecodable_reply_text_does_not_break_the_dsn() -> None:
     raw = build_dsn(
         queue_id="Q3",
         sender="alice@example.org",
-        failed={"x@lg.jp": Reply(550, "5.1.1 \udce6\udc97 bad\r\n bytes")},  # as aiosmtplib keeps
+        failed={"x@lg.jp": Reply(550, "5.1.1 \udce6\udc97 bad\r\n bytes")},  # as smtplib keeps
         message=b"Subject: hello\r\n\r\n",
         reporting_mta="gw.example",
         dsn_from="MAILER-DAEMON@gw.example",

@@ -15,9 +15,9 @@ def lmtp_mta() -> Iterator[FakeMta]:
         yield mta
 
 
-async def test_one_reply_per_recipient(lmtp_mta: FakeMta) -> None:
+def test_one_reply_per_recipient(lmtp_mta: FakeMta) -> None:
     lmtp_mta.faults.rcpt_replies = {"bad@lg.jp": "550 5.1.1 unknown"}
-    replies = await deliver_lmtp(
+    replies = deliver_lmtp(
         parse_target(lmtp_mta.url),
         "a@example.org",
         ["x@lg.jp", "bad@lg.jp", "y@lg.jp"],
@@ -33,9 +33,9 @@ async def test_one_reply_per_recipient(lmtp_mta: FakeMta) -> None:
     assert got[0].rcpt_tos == ["x@lg.jp", "y@lg.jp"]
 
 
-async def test_down_is_a_retry(lmtp_mta: FakeMta) -> None:
+def test_down_is_a_retry(lmtp_mta: FakeMta) -> None:
     lmtp_mta.down()
-    replies = await deliver_lmtp(
+    replies = deliver_lmtp(
         parse_target(lmtp_mta.url), "a@x", ["x@lg.jp"], MESSAGE, local_hostname="gw", timeout=2.0
     )
     assert replies["x@lg.jp"].status == "deferred"

@@ -150,7 +150,7 @@ async def test_a_mail_that_trips_a_bug_is_postponed_and_the_lane_goes_on(
     spool, runner = _setup(make_settings, fake_mta.url)
     first = _outgoing(spool)
 
-    async def bug(*args: Any, **kwargs: Any) -> Any:
+    def bug(*args: Any, **kwargs: Any) -> Any:
         raise UnicodeError("a bug in the transport")
 
     with monkeypatch.context() as patch:
