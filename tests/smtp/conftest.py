@@ -15,6 +15,8 @@ from gateway.config import Settings
 from gateway.smtp.server import Listener, start_listener
 from gateway.spool.store import Spool
 
+LOCAL_DOMAIN = "city.example.lg.jp"  # a real-looking municipal domain, as operators set one
+
 
 class RunningListener:
     def __init__(self, settings: Settings, spool: Spool, *, reuse_port: bool = False) -> None:
@@ -46,7 +48,9 @@ def make_listener(tmp_path: Path) -> Iterator[Callable[..., RunningListener]]:
     started: list[RunningListener] = []
 
     def make(spool: Spool | None = None, **smtp: Any) -> RunningListener:
-        settings = Settings(smtp={"port": 0, "hostname": "mx.test.lg.jp", **smtp})
+        settings = Settings(smtp={
+            "port": 0, "hostname": "mx.test.lg.jp", "local_domains": [LOCAL_DOMAIN], **smtp,
+        })
         if spool is None:
             spool = Spool(tmp_path / f"spool{len(started)}", fsync=False, min_free_bytes=0)
             spool.prepare()

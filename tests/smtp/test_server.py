@@ -20,7 +20,7 @@ from gateway.config import Settings
 from gateway.errors import ConfigError
 from gateway.smtp.server import run_listener_process, tls_context
 from gateway.spool.store import Spool
-from tests.smtp.conftest import RunningListener
+from tests.smtp.conftest import LOCAL_DOMAIN, RunningListener
 from tests.smtp.test_protocol import Raw
 
 
@@ -55,7 +55,7 @@ def test_starttls_required_before_mail(
         client.starttls(context=client_tls())
         client.ehlo("c.example.com")
         assert not client.has_extn("starttls") and not client.has_extn("auth")
-        client.sendmail("a@example.com", ["b@lg.jp"], b"Subject: tls\r\n\r\nsecret\r\n")
+        client.sendmail("a@example.com", ["b@city.example.lg.jp"], b"Subject: tls\r\n\r\nsecret\r\n")
     raw = gw.messages()[0]
     assert b"with ESMTPS id" in raw and raw.endswith(b"secret\r\n")
 
@@ -70,14 +70,14 @@ def test_require_starttls_without_a_certificate_is_a_config_error() -> None:
 def test_two_listeners_share_one_port(tmp_path: Path) -> None:
     spool = Spool(tmp_path, fsync=False, min_free_bytes=0)
     spool.prepare()
-    a = RunningListener(Settings(smtp={"port": 0}), spool, reuse_port=True)
+    a = RunningListener(Settings(smtp={"port": 0, "local_domains": [LOCAL_DOMAIN]}), spool, reuse_port=True)
     port = a.port
-    b = RunningListener(Settings(smtp={"port": port}), spool, reuse_port=True)
+    b = RunningListener(Settings(smtp={"port": port, "local_domains": [LOCAL_DOMAIN]}), spool, reuse_port=True)
     try:
         assert a.port == b.port == port
         for n in range(20):
             with smtplib.SMTP("127.0.0.1", port) as client:
-                client.sendmail("a@example.com", ["b@lg.jp"], b"n%d\r\n" % n)
+                client.sendmail("a@example.com", ["b@city.example.lg.jp"], b"n%d\r\n" % n)
         assert spool.counts()["incoming"] == 20
     finally:
         a.stop()
@@ -88,7 +88,7 @@ def test_close_finishes_a_message_in_transfer_and_turns_idle_sessions_away(
     gateway: RunningListener,
 ) -> None:
     busy = Raw(gateway.port)
-    for cmd in (b"EHLO c\r\n", b"MAIL FROM:<a@example.com>\r\n", b"RCPT TO:<b@lg.jp>\r\n",
+    for cmd in (b"EHLO c\r\n", b"MAIL FROM:<a@example.com>\r\n", b"RCPT TO:<b@city.example.lg.jp>\r\n",
                 b"DATA\r\n"):
         busy.send(cmd)
         busy.reply()
@@ -114,7 +114,7 @@ def test_listener_process_serves_until_sigterm(tmp_path: Path) -> None:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     settings = Settings(
-        smtp={"host": "127.0.0.1", "port": port},
+        smtp={"host": "127.0.0.1", "port": port, "local_domains": [LOCAL_DOMAIN]},
         spool={"directory": tmp_path / "spool", "fsync": False, "min_free_bytes": 0},
     )
     spool = Spool(tmp_path / "spool", fsync=False)
@@ -132,7 +132,7 @@ def test_listener_process_serves_until_sigterm(tmp_path: Path) -> None:
                     raise
                 time.sleep(0.1)
         with client:
-            client.sendmail("a@example.com", ["b@lg.jp"], b"Subject: child\r\n\r\nx\r\n")
+            client.sendmail("a@example.com", ["b@city.example.lg.jp"], b"Subject: child\r\n\r\nx\r\n")
         assert child.pid is not None
         os.kill(child.pid, signal.SIGTERM)
         child.join(30)
