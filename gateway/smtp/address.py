@@ -112,10 +112,10 @@ def parse_path(arg: str, *, sender: bool, smtputf8: bool | None) -> Path:
             raise AddressRefused(bad, "syntax")
     if not sender and not route and mailbox.lower() == "postmaster":
         return Path(mailbox, "", params)  # RFC 5321 4.1.1.3: no domain needed
+    if len(mailbox.rpartition("@")[0].encode()) > MAX_LOCAL_OCTETS:
+        raise AddressRefused(bad, "too-long")  # octets: email-validator counts characters
     if not _valid(mailbox, smtputf8):
         raise AddressRefused(bad, "syntax")
-    if len(mailbox.rpartition("@")[0].encode()) > MAX_LOCAL_OCTETS:
-        raise AddressRefused(bad, "too-long")
     return Path(mailbox, route, params)
 
 

@@ -37,7 +37,8 @@ def make_mail(seed: int = 1) -> bytes:
     blob = base64.encodebytes(rnd.randbytes(200 * 1024)).replace(b"\n", b"\r\n")
     html_b64 = base64.encodebytes(html.encode("utf-8")[: 50 * 1024]).replace(b"\n", b"\r\n")
     head = (
-        b"From: a@example.com\r\nTo: b@city.example.lg.jp\r\nSubject: bench\r\nMIME-Version: 1.0\r\n"
+        b"From: a@example.com\r\nTo: b@city.example.lg.jp\r\nSubject: bench\r\n"
+        b"MIME-Version: 1.0\r\n"
         b'Content-Type: multipart/mixed; boundary="b1"\r\n\r\n'
         b"--b1\r\nContent-Type: text/html; charset=utf-8\r\n"
         b"Content-Transfer-Encoding: base64\r\n\r\n"

@@ -124,7 +124,8 @@ def test_denied_client_is_refused_at_rcpt(make_listener: Callable[..., RunningLi
     with smtplib.SMTP("127.0.0.1", gw.port) as client:
         client.ehlo("c.example.com")
         assert client.mail("a@example.com")[0] == 250
-        assert client.rcpt("b@city.example.lg.jp") == (554, b"5.7.1 Client host rejected: Access denied")
+        assert client.rcpt("b@city.example.lg.jp") == (
+            554, b"5.7.1 Client host rejected: Access denied")
     allow_other = make_listener(client_allow=["192.0.2.0/24"])
     with smtplib.SMTP("127.0.0.1", allow_other.port) as client:
         client.ehlo("c.example.com")
@@ -203,7 +204,8 @@ def test_8bit_bodies_are_spooled_byte_exact(gateway: RunningListener, body: byte
     mail = b"Subject: 8bit\r\nContent-Transfer-Encoding: 8bit\r\n\r\n" + body
     with smtplib.SMTP("127.0.0.1", gateway.port) as client:
         client.ehlo("c.example.com")
-        client.sendmail("a@example.com", ["b@city.example.lg.jp"], mail, mail_options=["BODY=8BITMIME"])
+        client.sendmail("a@example.com", ["b@city.example.lg.jp"], mail,
+                        mail_options=["BODY=8BITMIME"])
     assert gateway.messages()[0].endswith(mail)
 
 

@@ -92,8 +92,8 @@ def test_pipelined_commands_after_the_data_are_answered(gateway: RunningListener
 
 def test_client_gone_mid_data_spools_nothing(gateway: RunningListener) -> None:
     c = Raw(gateway.port)
-    for cmd in (b"EHLO c\r\n", b"MAIL FROM:<a@example.com>\r\n", b"RCPT TO:<b@city.example.lg.jp>\r\n",
-                b"DATA\r\n"):
+    for cmd in (b"EHLO c\r\n", b"MAIL FROM:<a@example.com>\r\n",
+                b"RCPT TO:<b@city.example.lg.jp>\r\n", b"DATA\r\n"):
         c.send(cmd)
         c.reply()
     c.send(b"half a message\r\n")
