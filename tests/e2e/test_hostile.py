@@ -113,7 +113,7 @@ def test_hostile_envelopes_between_normal_mails(
         return {t for t in tokens if t.encode() in data}
 
     assert wait_until(lambda: arrived() == set(tokens), 30), set(tokens) - arrived()
-    odd = [m for m in fake_mta.messages if b"ODD00" in m.data][0]
+    odd = next(m for m in fake_mta.messages if b"ODD00" in m.data)
     assert odd.rcpt_tos == ['"<script>"@city.example.lg.jp']
     text = email.message_from_bytes(odd.data, policy=email.policy.default).get_content()
     assert "\n.dot line" in text and "..dot line" not in text  # unstuffed after the bare LF
