@@ -7,7 +7,6 @@ from __future__ import annotations
 import email
 import email.policy
 import json
-import socket
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ import pytest
 from tests.e2e.harness import Gateway, wait_until
 from tests.e2e.mails import plain
 from tests.fakes.lgwan_mta import FakeMta
+from tests.smtp.test_protocol import Raw
 
 pytestmark = [pytest.mark.e2e]
 
@@ -47,25 +47,10 @@ HOSTILE: list[tuple[list[bytes], bytes]] = [
 ]
 
 
-class Session:
-    def __init__(self, port: int) -> None:
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
-        self.file = self.sock.makefile("rb")
-        assert self.reply().startswith(b"220")
-
-    def reply(self) -> bytes:
-        while True:
-            line = self.file.readline()
-            if len(line) < 4 or line[3:4] != b"-":
-                return line
-
+class Session(Raw):
     def say(self, line: bytes) -> bytes:
-        self.sock.sendall(line + b"\r\n")
+        self.send(line + b"\r\n")
         return self.reply()
-
-    def close(self) -> None:
-        self.file.close()
-        self.sock.close()
 
 
 def hostile_burst(port: int) -> None:

@@ -163,11 +163,9 @@ def test_spool_write_failure_answers_451(
 
 
 def test_spool_above_high_water_answers_452(
-    tmp_path: Path, make_listener: Callable[..., RunningListener]
+    make_listener: Callable[..., RunningListener],
 ) -> None:
-    spool = Spool(tmp_path / "s", fsync=False, min_free_bytes=0, high_water_bytes=10)
-    spool.prepare()
-    gw = make_listener(spool=spool)
+    gw = make_listener(spool_options={"high_water_bytes": 10})
     assert send_data(gw.port, MAIL) == (452, b"4.3.1 Insufficient system storage")
 
 

@@ -46,23 +46,29 @@ def last_words(c: Raw) -> bytes:
     return said
 
 
-def trickle_until_closed(c: Raw, every: float, *, limit: float = 30.0) -> bytes:
-    """One byte every `every` seconds until the server closes; return what it said."""
-    c.sock.settimeout(every)
-    said = b""
+def trickle(sessions: list[Raw], every: float, *, limit: float = 60.0) -> list[bytes]:
+    """One byte every `every` seconds into each session until the server closes it; return
+    what the server said to each (sessions still open at `limit` fail the test)."""
+    said = [b""] * len(sessions)
+    live = set(range(len(sessions)))
+    for c in sessions:
+        c.sock.setblocking(False)
     deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        try:
-            c.sock.sendall(b"x")
-            chunk = c.sock.recv(1000)
-        except TimeoutError:
-            continue
-        except OSError:
-            break
-        said += chunk
-        if not chunk:
-            break
-    c.close()
+    while live and time.monotonic() < deadline:
+        for n in sorted(live):
+            try:
+                sessions[n].sock.send(b"x")
+                chunk = sessions[n].sock.recv(1000)
+            except BlockingIOError:
+                continue
+            except OSError:
+                chunk = b""
+            said[n] += chunk
+            if not chunk:
+                live.discard(n)
+                sessions[n].close()
+        time.sleep(every)
+    assert not live, f"{len(live)} slow sessions still open"
     return said
 
 
@@ -83,7 +89,7 @@ def test_data_slower_than_the_minimum_rate_is_cut(
 ) -> None:
     gw = make_listener(timeout_seconds=1.0, min_data_rate=100, data_time_limit_seconds=60)
     before = rejected("data-rate")
-    said = trickle_until_closed(open_data(gw.port), every=0.2)
+    [said] = trickle([open_data(gw.port)], every=0.2)
     assert said == (status.DATA_TOO_SLOW + "\r\n").encode()
     assert rejected("data-rate") == before + 1
     assert gw.messages() == []
@@ -93,7 +99,7 @@ def test_data_past_its_time_limit_is_cut_however_steady(
     make_listener: Callable[..., RunningListener],
 ) -> None:
     gw = make_listener(timeout_seconds=5.0, min_data_rate=0, data_time_limit_seconds=1.0)
-    said = trickle_until_closed(open_data(gw.port), every=0.1)
+    [said] = trickle([open_data(gw.port)], every=0.1)
     assert said == (status.DATA_TIME_LIMIT + "\r\n").encode()
     assert gw.messages() == []
 
@@ -182,8 +188,6 @@ def test_slow_loris_from_four_addresses_locks_nobody_out(
     )
     before = {reason: rejected(reason) for reason in ("data-rate", "evicted")}
     loris = [open_data(gw.port, f"127.0.0.{2 + n % 4}") for n in range(200)]
-    for c in loris:
-        c.sock.setblocking(False)
     sessions = gw.listener._sessions.sessions
     assert len(sessions) == 200  # every place is taken
 
@@ -196,25 +200,7 @@ def test_slow_loris_from_four_addresses_locks_nobody_out(
         sender.quit()
     assert len(gw.messages()) == 2
 
-    said = {id(c): b"" for c in loris}
-    live = list(loris)
-    deadline = time.monotonic() + 60
-    while live and time.monotonic() < deadline:
-        for c in list(live):
-            try:
-                c.sock.send(b"x")
-                chunk = c.sock.recv(1000)
-            except BlockingIOError:
-                continue
-            except OSError:
-                chunk = b""
-            said[id(c)] += chunk
-            if not chunk:
-                live.remove(c)
-                c.close()
-        time.sleep(0.5)
-    assert not live, f"{len(live)} slow sessions still open"
-    replies = sorted(said.values())
+    replies = trickle(loris, every=0.5)
     assert replies.count((status.MAKING_ROOM + "\r\n").encode()) == 2
     assert replies.count((status.DATA_TOO_SLOW + "\r\n").encode()) == 198
     assert rejected("data-rate") - before["data-rate"] == 198

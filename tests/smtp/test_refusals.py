@@ -7,7 +7,6 @@ import json
 import logging
 import smtplib
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 from prometheus_client import REGISTRY
@@ -180,11 +179,9 @@ def test_helo_names_with_control_bytes_are_refused_and_8bit_ones_kept_escaped(
 
 
 def test_a_full_spool_is_said_at_mail_from_counting_the_declared_size(
-    tmp_path: Path, make_listener: Callable[..., RunningListener]
+    make_listener: Callable[..., RunningListener],
 ) -> None:
-    spool = Spool(tmp_path / "s", fsync=False, min_free_bytes=0, high_water_bytes=5000)
-    spool.prepare()
-    gw = make_listener(spool=spool)
+    gw = make_listener(spool_options={"high_water_bytes": 5000})
     replies = converse(gw.port, [
         b"MAIL FROM:<a@example.com> SIZE=6000", b"MAIL FROM:<a@example.com> SIZE=100",
         b"RCPT TO:<" + RCPT + b">", b"DATA", b"x\r\n.",
@@ -194,14 +191,12 @@ def test_a_full_spool_is_said_at_mail_from_counting_the_declared_size(
 
 
 def test_a_spool_already_full_is_said_at_mail_from_without_size(
-    tmp_path: Path, make_listener: Callable[..., RunningListener]
+    make_listener: Callable[..., RunningListener],
 ) -> None:
-    spool = Spool(tmp_path / "s", fsync=False, min_free_bytes=0, high_water_bytes=5000)
-    spool.prepare()
-    filler = spool.root / "incoming" / "filler"
+    gw = make_listener(spool_options={"high_water_bytes": 5000})
+    filler = gw.spool.root / "incoming" / "filler"  # before the first MAIL looks
     filler.mkdir()
     (filler / "message.eml").write_bytes(b"x" * 6000)
-    gw = make_listener(spool=spool)
     before = rejected_count("452", "other")
     with smtplib.SMTP("127.0.0.1", gw.port) as client:
         client.ehlo("c.example.com")
