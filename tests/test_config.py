@@ -116,3 +116,8 @@ def test_a_public_suffix_from_the_environment_stops_the_start(
 def test_municipal_domains_are_accepted() -> None:
     smtp = Settings(smtp={"local_domains": ["city.nagoya.lg.jp", "pref.aichi.lg.jp"]}).smtp
     assert smtp.local_domains == ["city.nagoya.lg.jp", "pref.aichi.lg.jp"]
+
+
+def test_the_spelled_out_default_is_the_embedded_default() -> None:
+    default = EXAMPLE.parent / "default.toml"
+    assert load_settings(default).smtp == Settings().smtp

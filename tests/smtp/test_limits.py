@@ -84,6 +84,17 @@ def test_an_idle_client_is_told_421_and_closed(
     assert rejected("idle-timeout") == before + 1
 
 
+def test_a_command_line_sent_a_byte_at_a_time_is_cut_at_the_idle_time(
+    make_listener: Callable[..., RunningListener],
+) -> None:
+    gw = make_listener(timeout_seconds=0.5)
+    c = Raw(gw.port)
+    c.send(b"EHLO c.example.com\r\n")
+    c.reply()
+    [said] = trickle([c], every=0.1)  # "xxxx…" never ends a line, so it is never a command
+    assert said == (status.IDLE_TIMEOUT + "\r\n").encode()
+
+
 def test_data_slower_than_the_minimum_rate_is_cut(
     make_listener: Callable[..., RunningListener],
 ) -> None:
