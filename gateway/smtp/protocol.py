@@ -28,7 +28,7 @@ from gateway.smtp.address import AddressRefused, is_routed, parse_path
 from gateway.smtp.datareader import read_data
 from gateway.smtp.events import count_reply, printable, rejected
 from gateway.smtp.limits import DataDeadline, TimeLimits
-from gateway.smtp.sessions import SessionRegistry
+from gateway.smtp.sessions import SessionRegistry, client_key
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +66,7 @@ class GatewaySMTP(SMTP):
         self._reject_routed = reject_routed
         self.in_data = False
         self.client = ""
+        self.client_key = ""  # what the session limits count by (gateway/smtp/sessions.py)
         self.started = 0.0
         self._refused = False
         self._parsing: str | None = None  # "MAIL" or "RCPT" while aiosmtpd parses the address
@@ -76,7 +77,8 @@ class GatewaySMTP(SMTP):
         first = self.transport is None  # STARTTLS calls this again on the same session
         if first:
             self.client = peer_host(transport.get_extra_info("peername"))
-            reply = self._registry.refusal(self.client)
+            self.client_key = client_key(self.client)
+            reply = self._registry.refusal(self.client_key)
             if reply is not None and isinstance(transport, asyncio.WriteTransport):
                 # Answered before aiosmtpd starts the session: no greeting, no handler task.
                 self._refused = True

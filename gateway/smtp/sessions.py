@@ -8,18 +8,37 @@ sessions than the heaviest one still gets in, and one session of the heaviest cl
 room (the least advanced: one not in DATA if there is one, else the oldest). No client can
 then hold more than its share while others wait, and the time limits (gateway/smtp/limits.py)
 end each slow session anyway.
+
+A "client" is an IPv4 address or an IPv6 /84, as Postfix's smtpd_client_ipv6_prefix_length
+counts: one party holds a whole IPv6 /64 or more, and would otherwise be thousands of clients.
 """
 
 from __future__ import annotations
 
+import ipaddress
 from collections import Counter
 from typing import Protocol
 
 from gateway.smtp import status
 
+IPV6_PREFIX = 84
+
+
+def client_key(host: str) -> str:
+    """What sessions are counted by: the address, or its IPv6 /84; a path as it is."""
+    try:
+        addr = ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return host
+    if isinstance(addr, ipaddress.IPv6Address):
+        if addr.ipv4_mapped is not None:
+            return str(addr.ipv4_mapped)
+        return str(ipaddress.IPv6Network((addr, IPV6_PREFIX), strict=False))
+    return str(addr)
+
 
 class Session(Protocol):
-    client: str
+    client_key: str
     in_data: bool
     started: float
 
@@ -36,9 +55,9 @@ class SessionRegistry:
         self.max_per_client = max_per_client
 
     def refusal(self, client: str) -> str | None:
-        """The 421 reply for one more session from `client`, or None when it may come in
-        (having made room for it if the listener was full)."""
-        per_client = Counter(s.client for s in self.sessions)
+        """The 421 reply for one more session from `client` (a client_key), or None when it
+        may come in (having made room for it if the listener was full)."""
+        per_client = Counter(s.client_key for s in self.sessions)
         if per_client[client] >= self.max_per_client:
             return status.TOO_MANY_FROM_CLIENT
         if len(self.sessions) < self.max_sessions:
@@ -47,7 +66,7 @@ class SessionRegistry:
         if held <= per_client[client] + 1:
             return status.TOO_MANY_SESSIONS
         victim = min(
-            (s for s in self.sessions if s.client == heaviest),
+            (s for s in self.sessions if s.client_key == heaviest),
             key=lambda s: (s.in_data, s.started),
         )
         self.sessions.discard(victim)

@@ -13,7 +13,7 @@ from prometheus_client import REGISTRY
 
 from gateway.smtp import status
 from gateway.smtp.limits import DataDeadline, TimeLimits
-from gateway.smtp.sessions import SessionRegistry
+from gateway.smtp.sessions import SessionRegistry, client_key
 from tests.smtp.conftest import LOCAL_DOMAIN, RunningListener
 from tests.smtp.test_protocol import Raw
 
@@ -162,7 +162,7 @@ def test_the_data_deadline_follows_the_bytes() -> None:
 
 class FakeSession:
     def __init__(self, client: str, started: float, in_data: bool = True) -> None:
-        self.client, self.started, self.in_data = client, started, in_data
+        self.client_key, self.started, self.in_data = client, started, in_data
         self.closed_with = ""
 
     def close_for_shutdown(self) -> None:
@@ -189,12 +189,23 @@ def test_a_full_listener_makes_room_for_a_client_with_less_than_the_heaviest() -
     assert evicted == [a[0], a[2]] or evicted == [a[2], b]
 
 
+def test_clients_are_addresses_or_ipv6_slash_84s() -> None:
+    assert client_key("192.0.2.7") == "192.0.2.7"
+    assert client_key("::ffff:192.0.2.7") == "192.0.2.7"
+    assert client_key("2001:db8::1") == client_key("2001:db8::fff:ffff:ffff") == "2001:db8::/84"
+    assert client_key("2001:db8:0:0:1000::1") != client_key("2001:db8::1")
+    assert client_key("fe80::1%eth0") == "fe80::/84"
+    assert client_key("/run/mutaika.sock") == "/run/mutaika.sock"
+
+
 @pytest.mark.slow
 def test_slow_loris_from_four_addresses_locks_nobody_out(
     make_listener: Callable[..., RunningListener],
 ) -> None:
+    # Short limits, but long enough that the first slow session outlives opening the 200th
+    # on a loaded machine: the listener must be full when the two senders come.
     gw = make_listener(
-        max_connections=200, max_connections_per_client=50, timeout_seconds=4.0,
+        max_connections=200, max_connections_per_client=50, timeout_seconds=10.0,
         min_data_rate=50, data_time_limit_seconds=20, session_time_limit_seconds=30,
     )
     before = {reason: rejected(reason) for reason in ("data-rate", "evicted")}
