@@ -124,7 +124,8 @@ class GatewaySMTP(SMTP):
 
     async def push(self, reply: AnyStr) -> None:
         if isinstance(reply, str):
-            reply = printable(reply)
+            # ASCII too: a client that did not ask for SMTPUTF8 may not take UTF-8 replies.
+            reply = printable(reply).encode("ascii", "backslashreplace").decode("ascii")
             count_reply(reply)
         await super().push(reply)
 

@@ -163,6 +163,14 @@ def test_client_bytes_reach_no_log_line_raw(
         assert line.isprintable(), repr(line)
 
 
+def test_replies_echo_nothing_raw(gateway: RunningListener) -> None:
+    replies = converse(gateway.port, [b"XYZ\x00\x1b[2J", "VRFY <山田\u202e@x.jp>".encode()])
+    assert replies == [
+        b'500 Error: command "XYZ\\x00\\x1b[2J" not recognized\r\n',
+        b"502 Could not VRFY <\\u5c71\\u7530\\u202e@x.jp>\r\n",
+    ]
+
+
 def test_helo_names_with_control_bytes_are_refused_and_8bit_ones_kept_escaped(
     gateway: RunningListener,
 ) -> None:
