@@ -54,25 +54,32 @@ class GatewayHandler:
         self._executor = executor  # spool writes fsync: keep them off the event loop
         self._clients = ClientPolicy.from_cidrs(settings.client_allow, settings.client_deny)
 
+    @staticmethod
+    def _greeted(session: Session, stage: str, hostname: str) -> str | None:
+        """Take the HELO/EHLO name, or return the refusal (then the client has no greeting).
+
+        Control characters are refused (RFC 5321 4.1.2); bytes that are not UTF-8 are not
+        (some clients send a CP932 machine name) and are kept escaped wherever the name is.
+        """
+        if not has_control(hostname):
+            session.host_name = hostname
+            return None
+        session.host_name, session.extended_smtp = None, False
+        return rejected(status.BAD_HELO, stage=stage, client=peer_host(session.peer),
+                        helo=printable(hostname))
+
     async def handle_HELO(
         self, server: SMTP, session: Session, envelope: SmtpEnvelope, hostname: str
     ) -> str:
-        if has_control(hostname):  # RFC 5321 4.1.2; other bytes are kept, escaped
-            session.host_name = None
-            return rejected(status.BAD_HELO, stage="HELO", client=peer_host(session.peer),
-                            helo=printable(hostname))
-        session.host_name = hostname
-        return f"250 {self._settings.hostname}"
+        return self._greeted(session, "HELO", hostname) or f"250 {self._settings.hostname}"
 
     async def handle_EHLO(
         self, server: SMTP, session: Session, envelope: SmtpEnvelope, hostname: str,
         responses: list[str],
     ) -> list[str]:
-        if has_control(hostname):
-            session.host_name, session.extended_smtp = None, False
-            return [rejected(status.BAD_HELO, stage="EHLO", client=peer_host(session.peer),
-                             helo=printable(hostname))]
-        session.host_name = hostname
+        refusal = self._greeted(session, "EHLO", hostname)
+        if refusal is not None:
+            return [refusal]
         # aiosmtpd offers AUTH after STARTTLS; an inbound MX has no accounts, so hide it.
         return [r for r in responses if not r[4:].upper().startswith("AUTH")]
 
