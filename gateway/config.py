@@ -29,8 +29,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from gateway.domains import local_domain_problem, normalize_domain
 from gateway.errors import ConfigError
-from gateway.smtp.policy import normalize_domain
 from gateway.types import Language, UrlPolicy
 
 
@@ -65,7 +65,10 @@ class SmtpSettings(_Section):
     host: str = "127.0.0.1"
     port: int = Field(default=2525, ge=0, le=65535)
     hostname: str = "mutaika.localdomain"  # the name in our greeting and Received: header
-    local_domains: list[str] = ["localhost", "localdomain", "lg.jp"]
+    # Recipients taken (each domain and its subdomains); the embedded default takes no real
+    # domain, so nothing is relayed until an operator names theirs. Public suffixes refused.
+    local_domains: list[str] = ["localhost"]
+    reject_routed_recipients: bool = True  # user%dom@us, dom!user@us, @hop:user@us: 550 5.7.1
     max_recipients: int = Field(default=100, gt=0)
     max_message_bytes: int = Field(default=25 * 1024 * 1024, gt=0)  # advertised in SIZE
     client_allow: list[str] = []  # CIDR; empty: every client
@@ -76,6 +79,9 @@ class SmtpSettings(_Section):
     tls_key: str = ""
     require_starttls: bool = False
     timeout_seconds: float = Field(default=300.0, gt=0)
+    data_time_limit_seconds: float = Field(default=1800.0, gt=0)  # one whole DATA
+    min_data_rate: float = Field(default=500.0, ge=0)  # bytes/s in DATA, as Postfix's; 0: off
+    session_time_limit_seconds: float = Field(default=3600.0, gt=0)  # connect to close
     max_connections: int = Field(default=200, gt=0)  # per listener process; more: 421 4.7.0
     max_connections_per_client: int = Field(default=50, gt=0)
     listeners: int = Field(default=1, ge=1, le=64)  # SMTP processes sharing the port
@@ -96,6 +102,15 @@ class SmtpSettings(_Section):
         # The form address domains are compared in: 例え.jp here must match xn--r8jz45g.jp
         # there, or our own domain would be refused with a 5xx.
         return [normalize_domain(d) for d in value if d.strip()]
+
+    @field_validator("local_domains")
+    @classmethod
+    def _own_domains(cls, value: list[str]) -> list[str]:
+        for domain in value:
+            problem = local_domain_problem(domain)
+            if problem is not None:
+                raise ValueError(problem)
+        return value
 
 
 class SpoolSettings(_Section):

@@ -12,7 +12,9 @@ _LATENCY_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 
 SMTP_CONNECTIONS = Counter("mutaika_smtp_connections_total", "SMTP sessions opened")
 SMTP_ACCEPTED = Counter("mutaika_smtp_accepted_total", "Messages answered 250 after spooling")
 SMTP_REJECTED = Counter(
-    "mutaika_smtp_rejected_total", "Commands refused, by reply code", ["code"]
+    "mutaika_smtp_rejected_total",
+    "Replies refusing a client (4xx/5xx not caused by us), by code and reason",
+    ["code", "reason"],
 )
 SMTP_TEMPFAIL = Counter(
     "mutaika_smtp_tempfail_total", "Messages answered 4xx for our own failure", ["reason"]

@@ -88,3 +88,36 @@ def test_relay_password_is_a_secret(monkeypatch: pytest.MonkeyPatch) -> None:
     settings = load_settings()
     assert settings.delivery.password.get_secret_value() == "hunter2"
     assert "hunter2" not in repr(settings) and "hunter2" not in str(settings.model_dump())
+
+
+def test_embedded_default_takes_mail_for_localhost_only() -> None:
+    assert Settings().smtp.local_domains == ["localhost"]
+    assert Settings().smtp.reject_routed_recipients is True
+
+
+@pytest.mark.parametrize("domain", ["lg.jp", "jp", "co.jp", "com", "LG.JP.", "kyoto.lg.jp"])
+def test_a_public_suffix_as_local_domain_stops_the_start(tmp_path: Path, domain: str) -> None:
+    config = tmp_path / "gateway.toml"
+    config.write_text(f'[smtp]\nlocal_domains = ["city.example.lg.jp", "{domain}"]\n')
+    with pytest.raises(ConfigError) as caught:
+        load_settings(config)
+    text = str(caught.value)
+    assert "smtp.local_domains" in text and repr(domain.lower().rstrip(".")) in text
+
+
+def test_a_public_suffix_from_the_environment_stops_the_start(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("MUTAIKA_SMTP__LOCAL_DOMAINS", '["lg.jp"]')
+    with pytest.raises(ConfigError, match=r"smtp\.local_domains.*'lg\.jp' is a public suffix"):
+        load_settings()
+
+
+def test_municipal_domains_are_accepted() -> None:
+    smtp = Settings(smtp={"local_domains": ["city.nagoya.lg.jp", "pref.aichi.lg.jp"]}).smtp
+    assert smtp.local_domains == ["city.nagoya.lg.jp", "pref.aichi.lg.jp"]
+
+
+def test_the_spelled_out_default_is_the_embedded_default() -> None:
+    default = EXAMPLE.parent / "default.toml"
+    assert load_settings(default).smtp == Settings().smtp

@@ -8,6 +8,12 @@ the terminator is read, so pipelined commands stay in the reader.
 No line-length limit is applied (Postfix accepts long lines too): the sanitizer is total on
 them, and refusing would bounce real mail from broken senders.
 
+A bare LF inside the data is a line end, as Postfix's default smtpd_forbid_bare_newline=normalize
+makes it: it becomes CRLF, and dot-unstuffing then applies to the line after it like to any
+other (so "\n..x" is stored as "\r\n.x", never as "..x"). Refusing such mail instead would
+bounce what broken but real senders write; normalising loses nothing a reader sees, and it
+never ends the data (only a real CRLF.CRLF does), so it opens no smuggling.
+
 How the stream is cut (asyncio's StreamReader cannot peek, so no read may go past the end):
 - readuntil(".\r\n") stops at every terminator, since each ends so, but also at every line
   ending in ".": one read per line of such text.
@@ -46,10 +52,13 @@ class DataResult:
 
 
 def undot(stuffed: bytearray) -> bytes:
-    """RFC 5321 4.5.2: drop the first dot of every line that starts with one.
+    """Bare LFs to CRLF, then RFC 5321 4.5.2: drop the first dot of every line that has one.
 
     `stuffed` starts with a virtual CRLF so the first line is handled by the same replace.
     """
+    if stuffed.count(b"\n") != stuffed.count(_LINE_START):  # two C scans: no regex per mail
+        # CRLF first to LF, so that every LF, bare or not, then becomes exactly one CRLF.
+        stuffed = stuffed.replace(_LINE_START, b"\n").replace(b"\n", _LINE_START)
     if _STUFFED in stuffed:
         stuffed = stuffed.replace(_STUFFED, _LINE_START)
     return bytes(memoryview(stuffed)[len(_LINE_START) :])
@@ -74,12 +83,13 @@ async def _read_until(reader: asyncio.StreamReader, separator: bytes) -> bytes:
 async def read_data(
     reader: asyncio.StreamReader,
     limit: int | None,
-    on_progress: Callable[[], None] | None = None,
+    on_progress: Callable[[int], None] | None = None,
 ) -> DataResult:
     """Read up to and including the end-of-data line; raise IncompleteReadError at EOF.
 
     Past `limit` the data is still read to the terminator (so the session stays in step with
-    the client) but discarded, and the result says so.
+    the client) but discarded, and the result says so. `on_progress` gets the bytes received
+    so far, at most once per PROGRESS_SECONDS (the session's timers follow it).
     """
     buf = bytearray(_LINE_START)
     received = 0
@@ -97,11 +107,11 @@ async def read_data(
         else:
             chunk = await _read_until(reader, _CUT)
         after_cut = chunk.endswith(_CUT)
+        received += len(chunk)
         now = time.monotonic()
         if on_progress is not None and now - progress_at >= PROGRESS_SECONDS:
-            on_progress()
+            on_progress(received)
             progress_at = now
-        received += len(chunk)
         buf += chunk
         if buf.endswith(_END):
             break

@@ -3,8 +3,10 @@
 Refusal points, chosen to behave like Postfix with smtpd_delay_reject=yes: a refused client
 is told at RCPT TO (554 5.7.1), not at connect, so the log shows who it wanted to reach and
 clients that mishandle a 554 greeting do not reconnect in a loop; a refused sender domain is
-told at MAIL FROM. The reply 250 is sent only once the spool holds the message on disk; any
-fault of ours answers 4xx so the sender keeps the message and retries.
+told at MAIL FROM, and so is a spool known to be full (452 4.3.1, counting the declared SIZE),
+before the client sends the whole message. Addresses reach these hooks already parsed and
+checked (gateway/smtp/address.py). The reply 250 is sent only once the spool holds the message
+on disk; any fault of ours answers 4xx so the sender keeps the message and retries.
 """
 
 from __future__ import annotations
@@ -25,10 +27,11 @@ from gateway.errors import SpoolError
 from gateway.log import log_event
 from gateway.metrics import SMTP_ACCEPTED, SMTP_MESSAGE_BYTES
 from gateway.smtp import status
+from gateway.smtp.address import has_control
 from gateway.smtp.events import printable, rejected, tempfailed
 from gateway.smtp.headers import message_id_of, protocol_name, received_header
 from gateway.smtp.policy import ClientPolicy, is_null_sender, recipient_is_local, sender_allowed
-from gateway.smtp.protocol import peer_host
+from gateway.smtp.protocol import declared_size, peer_host
 from gateway.spool.ids import new_queue_id
 from gateway.spool.store import Spool, SpoolFull
 from gateway.types import Envelope
@@ -51,11 +54,32 @@ class GatewayHandler:
         self._executor = executor  # spool writes fsync: keep them off the event loop
         self._clients = ClientPolicy.from_cidrs(settings.client_allow, settings.client_deny)
 
+    @staticmethod
+    def _greeted(session: Session, stage: str, hostname: str) -> str | None:
+        """Take the HELO/EHLO name, or return the refusal (then the client has no greeting).
+
+        Control characters are refused (RFC 5321 4.1.2); bytes that are not UTF-8 are not
+        (some clients send a CP932 machine name) and are kept escaped wherever the name is.
+        """
+        if not has_control(hostname):
+            session.host_name = hostname
+            return None
+        session.host_name, session.extended_smtp = None, False
+        return rejected(status.BAD_HELO, stage=stage, client=peer_host(session.peer),
+                        helo=printable(hostname))
+
+    async def handle_HELO(
+        self, server: SMTP, session: Session, envelope: SmtpEnvelope, hostname: str
+    ) -> str:
+        return self._greeted(session, "HELO", hostname) or f"250 {self._settings.hostname}"
+
     async def handle_EHLO(
         self, server: SMTP, session: Session, envelope: SmtpEnvelope, hostname: str,
         responses: list[str],
     ) -> list[str]:
-        session.host_name = hostname
+        refusal = self._greeted(session, "EHLO", hostname)
+        if refusal is not None:
+            return [refusal]
         # aiosmtpd offers AUTH after STARTTLS; an inbound MX has no accounts, so hide it.
         return [r for r in responses if not r[4:].upper().startswith("AUTH")]
 
@@ -64,10 +88,21 @@ class GatewayHandler:
         mail_options: list[str],
     ) -> str:
         s = self._settings
+        client = peer_host(session.peer)
+        check = functools.partial(
+            self._spool.check_space, declared_size(" ".join(mail_options)) or 0
+        )
+        try:
+            await asyncio.get_running_loop().run_in_executor(self._executor, check)
+        except SpoolFull as exc:
+            return tempfailed(status.SPOOL_FULL, "spool-full", stage="MAIL", client=client,
+                              error=str(exc))
+        except SpoolError as exc:
+            return tempfailed(status.LOCAL_ERROR, "spool-error", stage="MAIL", client=client,
+                              error=str(exc))
         if not sender_allowed(address, s.sender_domain_allow, s.sender_domain_deny):
             return rejected(
-                status.SENDER_DENIED, stage="MAIL", client=peer_host(session.peer),
-                sender=printable(address),
+                status.SENDER_DENIED, stage="MAIL", client=client, sender=printable(address)
             )
         envelope.mail_from = address
         envelope.mail_options.extend(mail_options)
@@ -113,7 +148,8 @@ class GatewayHandler:
             sender = "" if is_null_sender(mail_from) else mail_from
             spooled = Envelope(
                 mail_from=sender, rcpt_tos=list(envelope.rcpt_tos), client_address=client,
-                helo=session.host_name or "", received_at=time.time(),
+                # A HELO name may hold bytes that are not UTF-8: stored escaped, as logged.
+                helo=printable(session.host_name or ""), received_at=time.time(),
             )
             message_id = message_id_of(content)
             accept = functools.partial(
@@ -140,8 +176,9 @@ class GatewayHandler:
         )
         return status.QUEUED.format(queue_id=queue_id)
 
-    async def handle_exception(self, error: Exception) -> str:
+    async def handle_exception(self, error: Exception) -> str:  # reached by our bugs only
         """aiosmtpd's fallback would answer "500 Error: (Name) text": a 5xx that bounces mail
         for our bug, and our internals shown to strangers."""
         log.error("SMTP session error", exc_info=error)
         return tempfailed(status.INTERNAL_ERROR, "exception")
+

@@ -1,12 +1,11 @@
 """Who may send through us and to whom: pure decisions, no I/O, no SMTP replies.
 
 Matching rules:
-- Recipient domains: a domain in smtp.local_domains matches itself and every subdomain, like
-  Postfix's relay_domains with parent_domain_matches_subdomains ("lg.jp" takes
-  city.example.lg.jp). "postmaster" without a domain is always local (RFC 5321 4.5.1).
-- Sender domains: same domain-or-subdomain rule; the deny list wins over the allow list; an empty
-  allow list allows every domain. The null sender <> (bounces) is never refused here, because
-  RFC 5321 4.5.5 requires accepting it.
+- Recipient domains: a domain in smtp.local_domains matches itself and every subdomain
+  (gateway/domains.py). "postmaster" without a domain is always local (RFC 5321 4.5.1).
+- Sender domains: the same domain-or-subdomain rule; the deny list wins over the allow list;
+  an empty allow list allows every domain. The null sender <> (bounces) is never refused
+  here, because RFC 5321 4.5.5 requires accepting it.
 - Clients: deny wins over allow; an empty allow list allows every address; IPv4-mapped IPv6
   peers are matched as IPv4.
 """
@@ -17,32 +16,10 @@ import ipaddress
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from gateway.domains import domain_matches, domain_of
+
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-
-_MAX_DOMAIN = 255
-
-
-def normalize_domain(domain: str) -> str:
-    """Lower-case, without the root dot, U-labels as A-labels when convertible."""
-    domain = domain.strip().lower().rstrip(".")
-    if domain.isascii() or len(domain) > _MAX_DOMAIN:
-        return domain
-    try:
-        return domain.encode("idna").decode("ascii")
-    except UnicodeError:
-        return domain
-
-
-def domain_of(address: str) -> str:
-    local, at, domain = address.rpartition("@")
-    return normalize_domain(domain) if at and local else ""
-
-
-def domain_matches(domain: str, domains: Iterable[str]) -> bool:
-    if not domain:
-        return False
-    return any(domain == d or domain.endswith("." + d) for d in domains)
 
 
 def recipient_is_local(address: str, local_domains: Sequence[str]) -> bool:

@@ -16,7 +16,7 @@ def gateway_sections(
     smtp_port: int, relay_url: str, **overrides: dict[str, Any]
 ) -> dict[str, dict[str, Any]]:
     sections: dict[str, dict[str, Any]] = {
-        "smtp": {"host": "127.0.0.1", "port": smtp_port},
+        "smtp": {"host": "127.0.0.1", "port": smtp_port, "local_domains": ["city.example.lg.jp"]},
         "workers": {"processes": 2},
         "delivery": {
             "relay_url": relay_url,

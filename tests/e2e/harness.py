@@ -99,7 +99,7 @@ class Gateway:
         self, raw: bytes, sender: str = "alice@example.org", rcpts: list[str] | None = None
     ) -> None:
         with smtplib.SMTP("127.0.0.1", self.smtp_port, timeout=10) as client:
-            client.sendmail(sender, rcpts or ["bob@lg.jp"], raw)
+            client.sendmail(sender, rcpts or ["bob@city.example.lg.jp"], raw)
 
 
 def spool_count(workdir: Path, queue: str) -> int:

@@ -9,7 +9,7 @@ PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n"
 
 
 def html_with_attachment(token: str, sender: str = "alice@example.org",
-                         rcpt: str = "bob@lg.jp") -> bytes:  # fmt: skip
+                         rcpt: str = "bob@city.example.lg.jp") -> bytes:  # fmt: skip
     msg = EmailMessage()
     msg["From"] = sender
     msg["To"] = rcpt
@@ -25,7 +25,8 @@ def html_with_attachment(token: str, sender: str = "alice@example.org",
     return msg.as_bytes(policy=SMTP)
 
 
-def plain(token: str, sender: str = "alice@example.org", rcpt: str = "bob@lg.jp") -> bytes:
+def plain(token: str, sender: str = "alice@example.org",
+          rcpt: str = "bob@city.example.lg.jp") -> bytes:  # fmt: skip
     msg = EmailMessage()
     msg["From"] = sender
     msg["To"] = rcpt

@@ -46,7 +46,9 @@ class Client(threading.Thread):
             try:
                 if client is None:
                     client = smtplib.SMTP("127.0.0.1", self.port, timeout=5)
-                client.sendmail("alice@example.org", ["bob@lg.jp"], plain(TOKEN.format(n)))
+                client.sendmail(
+                    "alice@example.org", ["bob@city.example.lg.jp"], plain(TOKEN.format(n))
+                )
                 self.accepted.append(n)
             except (OSError, smtplib.SMTPException):
                 self.errors += 1  # the gateway is down: this one is lost to the client, go on

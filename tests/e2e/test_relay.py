@@ -39,7 +39,7 @@ def test_html_with_attachment_arrives_as_one_text_part(
     body = delivered.get_content()
     assert "invoice.pdf" in body  # the notice names the removed attachment
     assert "http://evil.example.com" not in body
-    assert fake_mta.messages[0].rcpt_tos == ["bob@lg.jp"]
+    assert fake_mta.messages[0].rcpt_tos == ["bob@city.example.lg.jp"]
 
     store = QuarantineStore(f"sqlite:///{tmp_path / 'var' / 'mutaika.sqlite3'}")
     records = store.page().records
@@ -99,14 +99,16 @@ def test_5xx_fails_visibly_and_bounces(
 ) -> None:
     with FakeMta() as internet:
         gateway = start_gateway(fake_mta.url, delivery={"dsn_relay_url": internet.url})
-        fake_mta.faults.rcpt_replies = {"nobody@lg.jp": "550 5.1.1 no such user"}
-        gateway.send(plain("BOUNCE01"), rcpts=["nobody@lg.jp", "bob@lg.jp"])
-        gateway.send(plain("BOUNCE02"), sender="", rcpts=["nobody@lg.jp"])
+        fake_mta.faults.rcpt_replies = {"nobody@city.example.lg.jp": "550 5.1.1 no such user"}
+        gateway.send(
+            plain("BOUNCE01"), rcpts=["nobody@city.example.lg.jp", "bob@city.example.lg.jp"]
+        )
+        gateway.send(plain("BOUNCE02"), sender="", rcpts=["nobody@city.example.lg.jp"])
         assert wait_until(lambda: spool_count(tmp_path, "failed") == 2, 15)
         assert wait_until(lambda: len(internet.messages) == 1, 10)
         assert internet.messages[0].rcpt_tos == ["alice@example.org"]
-        assert b"nobody@lg.jp" in internet.messages[0].data
-        assert [m.rcpt_tos for m in fake_mta.messages] == [["bob@lg.jp"]]
+        assert b"nobody@city.example.lg.jp" in internet.messages[0].data
+        assert [m.rcpt_tos for m in fake_mta.messages] == [["bob@city.example.lg.jp"]]
         failed = Spool(tmp_path / "var" / "spool").entries(Queue.FAILED)
         assert all(entry.record.last_error for entry in failed)
         assert gateway.stop() == 0

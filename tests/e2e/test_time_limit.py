@@ -27,7 +27,7 @@ def slow_html_mail(nodes: int = 30_000) -> bytes:
     )
     msg = EmailMessage()
     msg["From"] = "alice@example.org"
-    msg["To"] = "bob@lg.jp"
+    msg["To"] = "bob@city.example.lg.jp"
     msg["Subject"] = "SLOWMAIL"
     msg.set_content(f"<html><body>{html}</body></html>", subtype="html")
     return msg.as_bytes(policy=SMTP)

@@ -16,6 +16,8 @@ from gateway.config import Settings
 from gateway.smtp.server import Listener, start_listener
 from gateway.spool import Queue, Spool, SpoolRecord
 
+LOCAL_DOMAIN = "city.example.lg.jp"  # a real-looking municipal domain, as operators set one
+
 
 class RunningListener:
     def __init__(
@@ -51,10 +53,15 @@ class RunningListener:
 def make_listener(tmp_path: Path) -> Iterator[Callable[..., RunningListener]]:
     started: list[RunningListener] = []
 
-    def make(spool: Spool | None = None, **smtp: Any) -> RunningListener:
-        settings = Settings(smtp={"port": 0, "hostname": "mx.test.lg.jp", **smtp})
+    def make(
+        spool: Spool | None = None, spool_options: dict[str, Any] | None = None, **smtp: Any
+    ) -> RunningListener:
+        settings = Settings(smtp={
+            "port": 0, "hostname": "mx.test.lg.jp", "local_domains": [LOCAL_DOMAIN], **smtp,
+        })
         if spool is None:
-            spool = Spool(tmp_path / f"spool{len(started)}", fsync=False, min_free_bytes=0)
+            options = {"fsync": False, "min_free_bytes": 0, **(spool_options or {})}
+            spool = Spool(tmp_path / f"spool{len(started)}", **options)
             spool.prepare()
         running = RunningListener(settings, spool)
         started.append(running)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 
 import pytest
 from hypothesis import given, settings
@@ -51,10 +52,32 @@ async def test_smuggled_terminators_do_not_end_data(fake_end: bytes) -> None:
     smuggled = b"MAIL FROM:<evil@example.com>\r\nRCPT TO:<x@lg.jp>\r\nDATA\r\nspoof\r\n"
     stream = b"body" + fake_end + smuggled + b".\r\n"
     content, rest = await read(stream)
-    # One message; a dot right after a real CRLF is transparency and goes (RFC 5321 4.5.2).
-    assert content == (b"body" + fake_end + smuggled).replace(b"\r\n.", b"\r\n")
+    # One message: the fake end is content, its bare LF a line end like any other.
+    assert content == slow_undot(b"body" + fake_end + smuggled)
     assert content is not None and content.endswith(b"spoof\r\n")
+    assert content.count(b"MAIL FROM:") == 1
     assert rest == b""
+
+
+def slow_undot(data: bytes) -> bytes:
+    """The obvious way: every bare LF a CRLF, then one dot off each line starting with one."""
+    lines = re.sub(rb"(?<!\r)\n", b"\r\n", data).split(b"\r\n")
+    return b"\r\n".join(line[1:] if line.startswith(b".") else line for line in lines)
+
+
+@pytest.mark.parametrize(("stream", "stored"), [
+    (b"a\n..b\r\n", b"a\r\n.b\r\n"),  # unstuffed after a bare LF as after a CRLF
+    (b"a\n.\r\nb\r\n", b"a\r\n\r\nb\r\n"),  # a lone dot after a bare LF: content
+    (b"a\n\n.\n..\r\n", b"a\r\n\r\n\r\n.\r\n"),
+    (b"a\r\r\nb\rc\r\n", b"a\r\r\nb\rc\r\n"),  # a bare CR is not a line end
+    (b"\n\r\n", b"\r\n\r\n"),
+])
+@pytest.mark.parametrize("step", [0, 1])
+async def test_bare_lf_is_a_line_end_and_dots_come_off_consistently(
+    stream: bytes, stored: bytes, step: int
+) -> None:
+    content, rest = await read(stream + b".\r\nQUIT\r\n", step=step)
+    assert (content, rest) == (stored, b"QUIT\r\n")
 
 
 @pytest.mark.parametrize("step", [0, 1000])
@@ -86,7 +109,7 @@ async def test_eof_before_the_terminator_raises() -> None:
 
 
 def test_undot_keeps_dots_that_do_not_start_a_line() -> None:
-    assert undot(bytearray(b"\r\na.b\r\n..c\r\n\n.d\r\n")) == b"a.b\r\n.c\r\n\n.d\r\n"
+    assert undot(bytearray(b"\r\na.b\r\n..c\r\n\n.d\r\n")) == b"a.b\r\n.c\r\n\r\nd\r\n"
 
 
 _PIECES = [b".", b"..", b"\r", b"\n", b"\r\n", b".\r\n", b"\r\n.", b"\r\n.\r", b"\n.\r\n",
@@ -99,7 +122,7 @@ def _expected(stream: bytes) -> tuple[bytes, int, bytes] | None:
     end = data.find(b"\r\n.\r\n")
     if end < 0:
         return None
-    return undot(bytearray(data[: end + 2])), end, data[end + 5 :]
+    return slow_undot(data[2 : end + 2]), end, data[end + 5 :]
 
 
 @settings(max_examples=400, deadline=None)
@@ -137,10 +160,11 @@ def test_any_stream_ends_exactly_at_the_first_terminator(
 
 
 async def test_progress_is_reported_while_reading() -> None:
-    calls: list[None] = []
+    calls: list[int] = []
     reader = asyncio.StreamReader(limit=64)
     reader.feed_data(b"line.\r\n" * 1000 + b".\r\n")
     reader.feed_eof()
-    result = await read_data(reader, None, lambda: calls.append(None))
+    result = await read_data(reader, None, calls.append)
     assert result.content == b"line.\r\n" * 1000
-    assert calls  # the session timer was reset at least once
+    assert calls  # the session timers were told at least once, with the bytes so far
+    assert all(0 < n <= 7003 for n in calls) and calls == sorted(calls)

@@ -14,12 +14,13 @@ from gateway.spool.store import Spool
 from gateway.types import Envelope
 from tests.smtp.conftest import RunningListener
 
-MAIL = b"From: a@example.com\r\nTo: b@lg.jp\r\nMessage-ID: <id1@example.com>\r\n\r\nhello\r\n"
+MAIL = (b"From: a@example.com\r\nTo: b@city.example.lg.jp\r\nMessage-ID: <id1@example.com>\r\n"
+        b"\r\nhello\r\n")
 QUEUED = re.compile(rb"2\.0\.0 Ok: queued as ([0-9A-F]{18})\Z")
 
 
 def send_data(port: int, mail: bytes, *, sender: str = "a@example.com",
-              rcpts: tuple[str, ...] = ("b@lg.jp",)) -> tuple[int, bytes]:
+              rcpts: tuple[str, ...] = ("b@city.example.lg.jp",)) -> tuple[int, bytes]:
     with smtplib.SMTP("127.0.0.1", port) as client:
         client.ehlo("client.example.com")
         assert client.mail(sender)[0] == 250
@@ -41,20 +42,20 @@ def test_accepts_spools_then_answers_with_the_queue_id(gateway: RunningListener)
     trace = raw[: -len(MAIL)].decode()
     assert trace.startswith("Received: from client.example.com ([127.0.0.1])\r\n")
     assert f"by mx.test.lg.jp (mutaika) with ESMTP id {qid}\r\n" in trace
-    assert "for <b@lg.jp>;" in trace
+    assert "for <b@city.example.lg.jp>;" in trace
     record = entry.record
     assert record.envelope.mail_from == "a@example.com"
-    assert record.envelope.rcpt_tos == ["b@lg.jp"]
+    assert record.envelope.rcpt_tos == ["b@city.example.lg.jp"]
     assert record.envelope.client_address == "127.0.0.1"
     assert record.envelope.helo == "client.example.com"
     assert record.message_id == "<id1@example.com>"
 
 
 def test_subdomains_of_local_domains_are_local(gateway: RunningListener) -> None:
-    code, _ = send_data(gateway.port, MAIL, rcpts=("x@city.example.lg.jp", "Postmaster"))
+    code, _ = send_data(gateway.port, MAIL, rcpts=("x@soumu.city.example.lg.jp", "Postmaster"))
     assert code == 250
     [record] = gateway.records()
-    assert record.envelope.rcpt_tos == ["x@city.example.lg.jp", "Postmaster"]
+    assert record.envelope.rcpt_tos == ["x@soumu.city.example.lg.jp", "Postmaster"]
 
 
 def test_null_sender_is_accepted_and_stored_empty(gateway: RunningListener) -> None:
@@ -69,7 +70,8 @@ def test_non_local_recipient_is_relay_denied(gateway: RunningListener) -> None:
         client.ehlo("c.example.com")
         client.mail("a@example.com")
         assert client.rcpt("victim@gmail.com") == (550, b"5.7.1 Relay access denied")
-        assert client.rcpt("x@notlg.jp") == (550, b"5.7.1 Relay access denied")  # no suffix trick
+        # no suffix trick
+        assert client.rcpt("x@notcity.example.lg.jp") == (550, b"5.7.1 Relay access denied")
         assert client.rcpt("x@[127.0.0.1]")[0] == 550
     assert gateway.messages() == []
 
@@ -79,13 +81,13 @@ def test_too_many_recipients(make_listener: Callable[..., RunningListener]) -> N
     with smtplib.SMTP("127.0.0.1", gw.port) as client:
         client.ehlo("c.example.com")
         client.mail("a@example.com")
-        assert client.rcpt("a@lg.jp")[0] == 250
-        assert client.rcpt("b@lg.jp")[0] == 250
-        assert client.rcpt("c@lg.jp") == (452, b"4.5.3 Error: too many recipients")
+        assert client.rcpt("a@city.example.lg.jp")[0] == 250
+        assert client.rcpt("b@city.example.lg.jp")[0] == 250
+        assert client.rcpt("c@city.example.lg.jp") == (452, b"4.5.3 Error: too many recipients")
         assert client.data(MAIL)[0] == 250  # the accepted two still get it
     [record] = gw.records()
     assert record.envelope.rcpt_tos == [
-        "a@lg.jp", "b@lg.jp"]
+        "a@city.example.lg.jp", "b@city.example.lg.jp"]
 
 
 def test_declared_size_over_the_limit_is_refused_at_mail(
@@ -107,12 +109,12 @@ def test_data_over_the_limit_is_read_to_the_end_then_refused(
     with smtplib.SMTP("127.0.0.1", gw.port) as client:
         client.ehlo("c.example.com")
         client.mail("a@example.com")
-        client.rcpt("b@lg.jp")
+        client.rcpt("b@city.example.lg.jp")
         assert client.data(b"x" * 2000 + b"\r\n") == (
             552, b"5.3.4 Message size exceeds fixed limit")
         # The session is still in step: the next transaction works.
         client.mail("a@example.com")
-        client.rcpt("b@lg.jp")
+        client.rcpt("b@city.example.lg.jp")
         assert client.data(b"y" * 900 + b"\r\n")[0] == 250
     assert [m.endswith(b"y" * 900 + b"\r\n") for m in gw.messages()] == [True]
 
@@ -122,12 +124,13 @@ def test_denied_client_is_refused_at_rcpt(make_listener: Callable[..., RunningLi
     with smtplib.SMTP("127.0.0.1", gw.port) as client:
         client.ehlo("c.example.com")
         assert client.mail("a@example.com")[0] == 250
-        assert client.rcpt("b@lg.jp") == (554, b"5.7.1 Client host rejected: Access denied")
+        assert client.rcpt("b@city.example.lg.jp") == (
+            554, b"5.7.1 Client host rejected: Access denied")
     allow_other = make_listener(client_allow=["192.0.2.0/24"])
     with smtplib.SMTP("127.0.0.1", allow_other.port) as client:
         client.ehlo("c.example.com")
         client.mail("a@example.com")
-        assert client.rcpt("b@lg.jp")[0] == 554
+        assert client.rcpt("b@city.example.lg.jp")[0] == 554
 
 
 def test_denied_sender_domain_is_refused_at_mail(
@@ -160,11 +163,9 @@ def test_spool_write_failure_answers_451(
 
 
 def test_spool_above_high_water_answers_452(
-    tmp_path: Path, make_listener: Callable[..., RunningListener]
+    make_listener: Callable[..., RunningListener],
 ) -> None:
-    spool = Spool(tmp_path / "s", fsync=False, min_free_bytes=0, high_water_bytes=10)
-    spool.prepare()
-    gw = make_listener(spool=spool)
+    gw = make_listener(spool_options={"high_water_bytes": 10})
     assert send_data(gw.port, MAIL) == (452, b"4.3.1 Insufficient system storage")
 
 
@@ -201,7 +202,8 @@ def test_8bit_bodies_are_spooled_byte_exact(gateway: RunningListener, body: byte
     mail = b"Subject: 8bit\r\nContent-Transfer-Encoding: 8bit\r\n\r\n" + body
     with smtplib.SMTP("127.0.0.1", gateway.port) as client:
         client.ehlo("c.example.com")
-        client.sendmail("a@example.com", ["b@lg.jp"], mail, mail_options=["BODY=8BITMIME"])
+        client.sendmail("a@example.com", ["b@city.example.lg.jp"], mail,
+                        mail_options=["BODY=8BITMIME"])
     assert gateway.messages()[0].endswith(mail)
 
 

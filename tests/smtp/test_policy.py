@@ -2,32 +2,27 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.smtp.policy import (
-    ClientPolicy,
-    domain_of,
-    normalize_domain,
-    recipient_is_local,
-    sender_allowed,
-)
+from gateway.smtp.policy import ClientPolicy, recipient_is_local, sender_allowed
 
-LOCAL = ["lg.jp", "example.org"]
+LOCAL = ["city.example.lg.jp", "example.org"]
 
 
 @pytest.mark.parametrize(
     ("address", "local"),
     [
-        ("a@lg.jp", True),
-        ("a@LG.JP.", True),
         ("a@city.example.lg.jp", True),
-        ("a@notlg.jp", False),
-        ("a@lg.jp.evil.com", False),
+        ("a@CITY.EXAMPLE.LG.JP.", True),
+        ("a@soumu.city.example.lg.jp", True),
+        ("a@xcity.example.lg.jp", False),
+        ("a@lg.jp", False),
+        ("a@city.example.lg.jp.evil.com", False),
         ("a@example.org", True),
         ("postmaster", True),
         ("POSTMASTER", True),
         ("root", False),
-        ("@lg.jp", False),
+        ("@city.example.lg.jp", False),
         ("a@[192.0.2.1]", False),
-        ('"a@lg.jp"@evil.com', False),
+        ('"a@city.example.lg.jp"@evil.com', False),
     ],
 )
 def test_recipient_domains_match_themselves_and_subdomains(address: str, local: bool) -> None:
@@ -35,10 +30,7 @@ def test_recipient_domains_match_themselves_and_subdomains(address: str, local: 
 
 
 def test_internationalized_domains_compare_as_a_labels() -> None:
-    assert normalize_domain("例え.JP") == "xn--r8jz45g.jp"
     assert recipient_is_local("受付@市役所.例え.jp", ["xn--r8jz45g.jp"])
-    assert domain_of("x@" + "ü" * 300) == "ü" * 300  # too long for IDNA: left as is, no crash
-    assert domain_of("x@a..b") == "a..b"
 
 
 def test_sender_lists() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import multiprocessing as mp
 import os
 import signal
@@ -22,7 +23,7 @@ from gateway.serve.sockets import bind_listening
 from gateway.smtp.server import run_listener_process, tls_context
 from gateway.spool import Queue
 from gateway.spool.store import Spool
-from tests.smtp.conftest import RunningListener
+from tests.smtp.conftest import LOCAL_DOMAIN, RunningListener
 from tests.smtp.test_protocol import Raw
 
 
@@ -57,9 +58,34 @@ def test_starttls_required_before_mail(
         client.starttls(context=client_tls())
         client.ehlo("c.example.com")
         assert not client.has_extn("starttls") and not client.has_extn("auth")
-        client.sendmail("a@example.com", ["b@lg.jp"], b"Subject: tls\r\n\r\nsecret\r\n")
+        client.sendmail(
+            "a@example.com", ["b@city.example.lg.jp"], b"Subject: tls\r\n\r\nsecret\r\n")
     raw = gw.messages()[0]
     assert b"with ESMTPS id" in raw and raw.endswith(b"secret\r\n")
+
+
+@pytest.mark.parametrize("then", [b"", b"GARBAGE\r\n\x00\x16\x03" * 20])
+def test_a_failed_tls_handshake_is_one_info_line(
+    make_listener: Callable[..., RunningListener], cert: tuple[str, str],
+    caplog: pytest.LogCaptureFixture, then: bytes,
+) -> None:
+    gw = make_listener(tls_cert=cert[0], tls_key=cert[1])
+    caplog.set_level(logging.DEBUG)
+    c = Raw(gw.port)
+    c.send(b"EHLO c.example.com\r\n")
+    c.reply()
+    c.send(b"STARTTLS\r\n")
+    assert c.reply().startswith(b"220")
+    c.send(then)
+    c.sock.shutdown(socket.SHUT_WR)
+    assert c.file.read() == b""  # closed without a word: the channel is not usable
+    c.close()
+    with smtplib.SMTP("127.0.0.1", gw.port) as client:  # the listener carries on
+        assert client.noop()[0] == 250
+    tls_lines = [r for r in caplog.records if "TLS handshake" in r.getMessage()]
+    assert len(tls_lines) == 1 and tls_lines[0].levelno == logging.INFO
+    assert tls_lines[0].getMessage().startswith("TLS handshake with 127.0.0.1 failed: ")
+    assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
 
 
 def test_require_starttls_without_a_certificate_is_a_config_error() -> None:
@@ -75,13 +101,14 @@ def test_two_listeners_share_one_bound_socket(tmp_path: Path) -> None:
     sock = bind_listening("127.0.0.1", 0, what="smtp")
     port = sock.getsockname()[1]
     # each listener process holds its own descriptor of the one socket: dup() is that here
-    a = RunningListener(Settings(smtp={"port": 0}), spool, sock=sock.dup())
-    b = RunningListener(Settings(smtp={"port": 0}), spool, sock=sock.dup())
+    settings = Settings(smtp={"port": 0, "local_domains": [LOCAL_DOMAIN]})
+    a = RunningListener(settings, spool, sock=sock.dup())
+    b = RunningListener(settings, spool, sock=sock.dup())
     try:
         assert a.port == b.port == port
         for n in range(20):
             with smtplib.SMTP("127.0.0.1", port) as client:
-                client.sendmail("a@example.com", ["b@lg.jp"], b"n%d\r\n" % n)
+                client.sendmail("a@example.com", ["b@city.example.lg.jp"], b"n%d\r\n" % n)
         assert spool.stats()[Queue.INCOMING].messages == 20
     finally:
         a.stop()
@@ -93,8 +120,8 @@ def test_close_finishes_a_message_in_transfer_and_turns_idle_sessions_away(
     gateway: RunningListener,
 ) -> None:
     busy = Raw(gateway.port)
-    for cmd in (b"EHLO c\r\n", b"MAIL FROM:<a@example.com>\r\n", b"RCPT TO:<b@lg.jp>\r\n",
-                b"DATA\r\n"):
+    for cmd in (b"EHLO c\r\n", b"MAIL FROM:<a@example.com>\r\n",
+                b"RCPT TO:<b@city.example.lg.jp>\r\n", b"DATA\r\n"):
         busy.send(cmd)
         busy.reply()
     busy.send(b"Subject: in flight\r\n\r\nfirst half\r\n")
@@ -118,7 +145,7 @@ def test_listener_process_serves_until_sigterm(tmp_path: Path) -> None:
     sock = bind_listening("127.0.0.1", 0, what="smtp")
     port = sock.getsockname()[1]
     settings = Settings(
-        smtp={"host": "127.0.0.1", "port": port},
+        smtp={"host": "127.0.0.1", "port": port, "local_domains": [LOCAL_DOMAIN]},
         spool={"directory": tmp_path / "spool", "fsync": False, "min_free_bytes": 0},
     )
     spool = Spool(tmp_path / "spool", fsync=False)
@@ -136,7 +163,8 @@ def test_listener_process_serves_until_sigterm(tmp_path: Path) -> None:
                     raise
                 time.sleep(0.1)
         with client:
-            client.sendmail("a@example.com", ["b@lg.jp"], b"Subject: child\r\n\r\nx\r\n")
+            client.sendmail(
+                "a@example.com", ["b@city.example.lg.jp"], b"Subject: child\r\n\r\nx\r\n")
         assert child.pid is not None
         os.kill(child.pid, signal.SIGTERM)
         child.join(30)
