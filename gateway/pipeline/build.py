@@ -86,7 +86,7 @@ class Build:
         report = ctx.report
         if not report.original_content_type:  # stopped before the parse stage
             describe_headers(report, message)
-        fields = output_headers(message, hint=ctx.body_charset_hint)
+        fields = output_headers(message, hint=ctx.body_charset_hint, carrier=ctx.carrier)
         names = {name.lower() for name, _ in fields}
         if "from" not in names and ctx.envelope is not None and ctx.envelope.mail_from:
             fields.insert(0, ("From", ctx.envelope.mail_from))

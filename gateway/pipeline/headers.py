@@ -61,14 +61,14 @@ def _unfolded(raw: str | Header | None) -> tuple[str, bool]:
     return _FOLD.sub("", text[:MAX_VALUE_CHARS]), cut
 
 
-def _plain(text: str, hint: str | None) -> str:
+def _plain(text: str, hint: str | None, carrier: str | None = None) -> str:
     """Text outside encoded-words; raw 8-bit bytes (surrogate-escaped) are decoded here."""
     if not _SURROGATE.search(text):
         return text
-    return decode_bytes(text.encode("utf-8", "surrogateescape"), hint).text
+    return decode_bytes(text.encode("utf-8", "surrogateescape"), hint, carrier).text
 
 
-def _word_group(charset: str, words: list[tuple[str, str]]) -> str:
+def _word_group(charset: str, words: list[tuple[str, str]], carrier: str | None) -> str:
     """Adjacent encoded-words in one charset: bytes joined first, so split characters survive."""
     data = b"".join(
         lenient_b64decode(text)
@@ -76,16 +76,16 @@ def _word_group(charset: str, words: list[tuple[str, str]]) -> str:
         else binascii.a2b_qp(text.encode("utf-8", "surrogateescape"), header=True)
         for enc, text in words
     )
-    decoded = decode_bytes(data, charset)
+    decoded = decode_bytes(data, charset, carrier)
     unpadded = [t for e, t in words if e in "bB" and "=" not in t and len(t.strip()) % 4]
     if decoded.exact or not unpadded or any(e not in "bB" for e, _ in words):
         return decoded.text
     # Some mailers cut the base64 text itself, not the bytes, between words.
-    joined = decode_bytes(lenient_b64decode("".join(t for _, t in words)), charset)
+    joined = decode_bytes(lenient_b64decode("".join(t for _, t in words)), charset, carrier)
     return joined.text if joined.exact else decoded.text
 
 
-def _decode_words(text: str, hint: str | None) -> str:
+def _decode_words(text: str, hint: str | None, carrier: str | None) -> str:
     out: list[str] = []
     group: list[tuple[str, str]] = []
     group_charset = ""
@@ -95,27 +95,30 @@ def _decode_words(text: str, hint: str | None) -> str:
         blank = not gap.strip(" \t")
         charset = match.group(1).split("*", 1)[0].lower()  # RFC 2231 adds *language
         if group and not (blank and charset == group_charset):
-            out.append(_word_group(group_charset, group))
+            out.append(_word_group(group_charset, group, carrier))
             group = []
         if not (blank and pos):  # whitespace between two encoded-words is dropped
-            out.append(_plain(gap, hint))
+            out.append(_plain(gap, hint, carrier))
         group_charset = charset
         group.append((match.group(2), match.group(3)))
         pos = match.end()
     if group:
-        out.append(_word_group(group_charset, group))
-    out.append(_plain(text[pos:], hint))
+        out.append(_word_group(group_charset, group, carrier))
+    out.append(_plain(text[pos:], hint, carrier))
     return "".join(out)
 
 
-def decode_header_value(raw: str | Header | None, hint: str | None = None) -> str:
+def decode_header_value(
+    raw: str | Header | None, hint: str | None = None, carrier: str | None = None
+) -> str:
     """One header value as text safe to show: RFC 2047 and raw 8-bit decoded, one line.
 
-    `hint` is the body's charset, the best guess for raw 8-bit header bytes.
+    `hint` is the body's charset, the best guess for raw 8-bit header bytes; `carrier` the
+    mobile carrier of the sender, for its emoji.
     """
     text, cut = _unfolded(raw)
     decoded = (
-        one_line(_decode_words(text, hint))
+        one_line(_decode_words(text, hint, carrier))
         if "=?" in text or not text.isascii()
         else one_line(text)
     )
@@ -186,7 +189,7 @@ def _charset_param(part: Message) -> str | None:
 _ENCODED_WORD_TOKEN = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
 
 
-def _addresses(values: list[str], hint: str | None) -> str:
+def _addresses(values: list[str], hint: str | None, carrier: str | None) -> str:
     """Parsed before decoding: an encoded display name may hold a comma or angle brackets.
 
     Encoded-words become plain atoms while the address parser runs, because a ':' or '@'
@@ -202,13 +205,17 @@ def _addresses(values: list[str], hint: str | None) -> str:
     def restore(text: str) -> str:
         return re.sub(re.escape(token) + r"(\d+)x", lambda m: words[int(m.group(1))], text)
 
-    texts = [_ENCODED_WORD_TOKEN.sub(protect, _plain(_unfolded(v)[0], hint)) for v in values]
+    texts = [
+        _ENCODED_WORD_TOKEN.sub(protect, _plain(_unfolded(v)[0], hint, carrier)) for v in values
+    ]
     boxes = []
     for name, addr in getaddresses(texts):
-        name, addr = decode_header_value(restore(name), hint), one_line(restore(addr))
+        name, addr = decode_header_value(restore(name), hint, carrier), one_line(restore(addr))
         if name or addr:
             boxes.append(mailbox(name, addr))
-    return ", ".join(boxes) if boxes else decode_header_value(restore(", ".join(texts)), hint)
+    if boxes:
+        return ", ".join(boxes)
+    return decode_header_value(restore(", ".join(texts)), hint, carrier)
 
 
 def _ids(value: str, single: bool) -> str:
@@ -220,7 +227,9 @@ def _ids(value: str, single: bool) -> str:
     return " ".join(tokens)
 
 
-def output_headers(msg: Message, *, hint: str | None = None) -> list[tuple[str, str]]:
+def output_headers(
+    msg: Message, *, hint: str | None = None, carrier: str | None = None
+) -> list[tuple[str, str]]:
     """The allowlisted fields, decoded and cleaned, in a fixed order; everything else dropped."""
     found: dict[str, list[str]] = {}
     wanted = {name.lower() for name in _ORDER}
@@ -234,11 +243,11 @@ def output_headers(msg: Message, *, hint: str | None = None) -> list[tuple[str, 
         if not values:
             continue
         if name.lower() in ADDRESS_FIELDS:
-            text = _addresses(values, hint)
+            text = _addresses(values, hint, carrier)
         elif name.lower() in _ID_FIELDS:
             text = _ids(values[0], single=name == "Message-ID")
         else:
-            text = decode_header_value(values[0], hint)
+            text = decode_header_value(values[0], hint, carrier)
         if text or name == "Subject":
             fields.append((name, text))
     return fields

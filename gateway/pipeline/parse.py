@@ -14,6 +14,7 @@ from email.parser import BytesParser
 from email.policy import compat32
 
 from gateway.errors import QuarantineWhole
+from gateway.pipeline.carrier_emoji import carrier_of
 from gateway.pipeline.context import Context
 from gateway.pipeline.headers import decode_header_value
 from gateway.pipeline.textclean import one_line
@@ -104,6 +105,7 @@ class Parse:
         message = parse_message(ctx.raw)
         ctx.message = message
         report = ctx.report
+        ctx.carrier = carrier_of(str(message.get("From", "")))
         describe_headers(report, message)
         report.message_id = one_line(str(message.get("Message-ID", "")))[:250]
         limits = ctx.settings.limits
