@@ -18,6 +18,7 @@ from email.utils import getaddresses
 from gateway.pipeline.charset import codec_for, decode_bytes
 from gateway.pipeline.embedded import lenient_b64decode
 from gateway.pipeline.headerfmt import ADDRESS_FIELDS, MAX_VALUE_CHARS, format_header, mailbox
+from gateway.pipeline.names import collapse_padding
 from gateway.pipeline.textclean import one_line
 
 __all__ = [
@@ -158,7 +159,8 @@ def _param(part: Message, field: str, param: str, hint: str | None) -> str:
 
 def safe_filename(name: str) -> str:
     """A name to show, never a path: directories dropped, ≤ 200 characters, extension kept."""
-    name = one_line(name).replace("\\", "/").rsplit("/", 1)[-1].strip().rstrip(". ")
+    name = one_line(collapse_padding(name)).replace("\\", "/").rsplit("/", 1)[-1]
+    name = name.strip().rstrip(". ")
     if name in ("", ".", ".."):
         return ""
     if len(name) <= MAX_FILENAME_CHARS:
