@@ -151,7 +151,8 @@ class PartActions:
             if not name:  # nothing to list and nothing to release: an empty part
                 self.ctx.report.warn(f"an empty {mi.content_type(part)[:60]} part was dropped")
                 return
-            reason, flags = "attachment", [f for f in flags if f != PartFlag.INLINE_IMAGE]
+            reason = "attachment"
+            flags = [*(f for f in flags if f != PartFlag.INLINE_IMAGE), PartFlag.EMPTY]
         self.ctx.remove(
             data,
             filename=name,

@@ -15,13 +15,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pypdf import PdfReader
-from pypdf.generic import DictionaryObject, IndirectObject, NameObject
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
 
 from gateway.types import PartFlag
 
 MAX_BYTES = 16 * 1024 * 1024  # larger PDFs get the raw scan only
 MAX_OBJECTS = 5000
 MAX_SECONDS = 0.5
+MAX_DEPTH = 6  # dictionaries and arrays written inside one object
+MAX_ITEMS = 1000  # entries of one dictionary or array looked into
 
 # pypdf logs every repair it makes of a damaged file; mail PDFs are often damaged.
 logging.getLogger("pypdf").setLevel(logging.ERROR)
@@ -81,9 +83,18 @@ def _raw_scan(data: bytes, found: PdfFindings) -> None:
                 found.add(name)
 
 
-def _visit(obj: Any, found: PdfFindings) -> None:
+def _visit(obj: Any, found: PdfFindings, depth: int = 0) -> None:
+    """One object and the direct dictionaries inside it (an annotation's /A action); objects
+    behind references are visited in their own turn."""
+    if isinstance(obj, ArrayObject) and depth < MAX_DEPTH:
+        for item in obj[:MAX_ITEMS]:
+            _visit(item, found, depth + 1)
+        return
     if not isinstance(obj, DictionaryObject):
         return
+    if depth < MAX_DEPTH:
+        for value in list(obj.values())[:MAX_ITEMS]:
+            _visit(value, found, depth + 1)
     keys = set(obj.keys())
     if "/JS" in keys or "/JavaScript" in keys:
         found.add("/JavaScript")
