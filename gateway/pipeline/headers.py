@@ -141,6 +141,8 @@ def _param(part: Message, field: str, param: str, hint: str | None) -> str:
     if raw is None or param not in raw.lower():
         return ""
     text, _ = _unfolded(raw)
+    if "*0" in text and (joined := _continued(text, param, hint or _charset_param(part))):
+        return joined
     if _SURROGATE.search(text):
         # Decoded before parsing: a Shift_JIS trail byte 0x5C would read as a quoting backslash.
         text = _plain(text, hint or _charset_param(part))
@@ -155,6 +157,45 @@ def _param(part: Message, field: str, param: str, hint: str | None) -> str:
         data = str(chars).encode("latin-1", "replace")
         return decode_bytes(data, charset or hint or _charset_param(part)).text
     return decode_header_value(value) if isinstance(value, str) else ""
+
+
+_MAX_CONTINUATIONS = 100
+_PERCENT = re.compile(r"%([0-9A-Fa-f]{2})")
+
+
+def _continued(text: str, param: str, hint: str | None) -> str:
+    """An RFC 2231 continued value (name*0, name*1*, ...), its pieces joined as BYTES before
+    one decode: a piece may end inside a multibyte character, percent-encoded or raw 8-bit.
+
+    Quoted strings are taken from quote to quote: no Shift_JIS or UTF-8 byte is a quote, while
+    a Shift_JIS trail byte may be the backslash a quoted-pair parser would eat.
+    """
+    pattern = re.compile(
+        r"(?:^|;)[ \t]*" + re.escape(param) + r'\*(\d{1,3})(\*?)[ \t]*=[ \t]*("[^"]*"|[^;\s]*)',
+        re.IGNORECASE,
+    )
+    pieces: dict[int, bytes] = {}
+    charset = None
+    for match in pattern.finditer(text):
+        number, extended, value = int(match.group(1)), match.group(2), match.group(3).strip('"')
+        if number in pieces or len(pieces) >= _MAX_CONTINUATIONS:
+            continue
+        if extended and number == 0 and value.count("'") >= 2:
+            charset, _lang, value = value.split("'", 2)
+        data = value.encode("utf-8", "surrogateescape")
+        if extended:
+            data = (
+                _PERCENT.sub(lambda m: chr(int(m.group(1), 16)), value).encode(
+                    "latin-1", "surrogateescape"
+                )
+                if value.isascii()
+                else data
+            )
+        pieces[number] = data
+    if 0 not in pieces:
+        return ""
+    joined = b"".join(pieces[n] for n in sorted(pieces))
+    return decode_header_value(decode_bytes(joined, charset or hint).text)
 
 
 def safe_filename(name: str) -> str:

@@ -98,9 +98,12 @@ def differing_duplicates(raw: bytes) -> bool:
     for part in email.message_from_bytes(raw).walk():
         types = {str(v).split(";")[0].strip().lower() for v in part.get_all("Content-Type", [])}
         codings = {str(v).strip().lower() for v in part.get_all("Content-Transfer-Encoding", [])}
-        if len(types) > 1 or len(codings - {"7bit", "8bit", "binary"}) + bool(
-            codings & {"7bit", "8bit", "binary"}
-        ) > 1:
+        if (
+            len(types) > 1
+            or len(codings - {"7bit", "8bit", "binary"})
+            + bool(codings & {"7bit", "8bit", "binary"})
+            > 1
+        ):
             return True
     return False
 

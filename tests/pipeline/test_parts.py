@@ -417,7 +417,11 @@ def test_corpus_archives_are_described() -> None:
                 payload, filename=filename, declared_type=part.get_content_type(), reason="a"
             )
             seen[f"{path}:{filename}"] = [*removed.flags, removed.detail]
-    assert seen["rspamd/zip.eml:f.zip"] == ["dangerous-extension", "archive", "含まれるファイル: fake.exe"]
+    assert seen["rspamd/zip.eml:f.zip"] == [
+        "dangerous-extension",
+        "archive",
+        "含まれるファイル: fake.exe",
+    ]
     zip_doublebad = seen["rspamd/zip-doublebad.eml:f.zip"]
     assert zip_doublebad[-1] == "含まれるファイル: fake.pdf.exe"
     assert "archive" in seen["rspamd/rar4.eml:f.rar"]
