@@ -26,10 +26,12 @@ def _type_reading(value: str) -> tuple[str, ...]:
     probe["Content-Type"] = value
     try:
         charset = probe.get_param("charset")
+        ctype = probe.get_content_type()
+        codec = codec_for(charset if isinstance(charset, str) else None)
         return (
-            probe.get_content_type(),
+            ctype,
             str(probe.get_param("boundary") or ""),
-            str(codec_for(charset if isinstance(charset, str) else None) or ""),
+            codec or ("ascii" if ctype.startswith("text/") else ""),  # RFC 2046's default
             str(probe.get_param("name") or ""),
         )
     except (ValueError, LookupError, TypeError, IndexError):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import email.policy
+import itertools
 from email.header import Header
 from email.message import Message
 from email.parser import BytesParser
@@ -14,13 +15,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gateway.pipeline.headerfmt import MAX_VALUE_CHARS
-from gateway.pipeline.jiscodec import encode_iso2022jp
 from gateway.pipeline.headers import (
     decode_header_value,
     output_headers,
     part_filename,
     safe_filename,
 )
+from gateway.pipeline.jiscodec import encode_iso2022jp
 
 GOLDEN = Path(__file__).resolve().parents[1] / "data" / "golden"
 COMPAT32 = BytesParser(policy=email.policy.compat32)
@@ -277,7 +278,7 @@ def test_any_rfc2231_split_decodes_to_the_name(name: str, charset: str, cuts: li
     data = _encoded(name + ".pdf", charset)
     percent = "".join(f"%{b:02X}" for b in data)
     edges = sorted({min(c, len(data)) * 3 for c in cuts} | {0, len(percent)})
-    pieces = [percent[a:b] for a, b in zip(edges, edges[1:], strict=False) if a < b]
+    pieces = [percent[a:b] for a, b in itertools.pairwise(edges) if a < b]
     params = [f"filename*{i}*={p}" for i, p in enumerate(pieces)]
     params[0] = params[0].replace("*=", f"*={charset}''", 1)
     part = attachment("attachment; " + "; ".join(params))
