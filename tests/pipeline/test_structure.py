@@ -151,7 +151,10 @@ def test_enriched_alternative_is_chosen_over_nothing_and_unknown_text_is_shown()
 
 
 def test_a_calendar_inline_and_attached_is_summarised_once() -> None:
-    ics = b"BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nBEGIN:VEVENT\r\nSUMMARY:Review\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    ics = (
+        b"BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nBEGIN:VEVENT\r\nSUMMARY:Review\r\n"
+        b"END:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
     body = (
         b"Content-Type: multipart/mixed; boundary=m\r\n\r\n--m\r\n"
         b"Content-Type: text/calendar; method=REQUEST\r\n\r\n" + ics + b"--m\r\n"
@@ -163,8 +166,9 @@ def test_a_calendar_inline_and_attached_is_summarised_once() -> None:
 
 def test_an_empty_part_is_not_an_inline_image() -> None:
     body = (
-        b"Content-Type: multipart/related; boundary=r\r\n\r\n--r\r\nContent-Type: text/plain\r\n\r\n"
-        b"see image\r\n--r\r\nContent-Type: image/png\r\nContent-ID: <i>\r\n\r\n\r\n--r--\r\n"
+        b"Content-Type: multipart/related; boundary=r\r\n\r\n"
+        b"--r\r\nContent-Type: text/plain\r\n\r\nsee image\r\n"
+        b"--r\r\nContent-Type: image/png\r\nContent-ID: <i>\r\n\r\n\r\n--r--\r\n"
     )
     result = sanitize(HEAD + body, SanitizeSettings())
     assert result.report.removed == []
