@@ -68,9 +68,7 @@ def report_name(input_name: str) -> str:
     base = Path(input_name).name
     stem, dot, suffix = base.rpartition(".")
     if (
-        dot
-        and stem
-        and suffix.casefold() != "json"
+        dot and stem and suffix.casefold() != "json"
         and re.fullmatch(r"(?=[0-9]*[A-Za-z])[A-Za-z0-9]{1,5}", suffix)
     ):
         return f"{stem}.json"

@@ -24,7 +24,9 @@ def fsync_dir(path: Path, *, durable: bool = True) -> None:
         os.close(fd)
 
 
-def write_file_durably(path: Path, data: bytes, *, durable: bool = True, mode: int = 0o640) -> None:
+def write_file_durably(
+    path: Path, data: bytes, *, durable: bool = True, mode: int = 0o640
+) -> None:
     """Create `path` (it must not exist) with `data`, flushed to disk before returning.
 
     O_EXCL because every caller writes into a directory it has just made or a temporary name
@@ -59,7 +61,9 @@ def replace_file_durably(
         fsync_dir(path.parent, durable=durable)
 
 
-def rename_durably(src: Path, dst: Path, *, durable: bool = True, sync_source: bool = True) -> None:
+def rename_durably(
+    src: Path, dst: Path, *, durable: bool = True, sync_source: bool = True
+) -> None:
     """Rename (a file or a directory) and make both directory entries durable.
 
     os.rename, not os.replace semantics matter for directories: renaming onto an existing

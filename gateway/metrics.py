@@ -11,7 +11,9 @@ _LATENCY_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 
 
 SMTP_CONNECTIONS = Counter("mutaika_smtp_connections_total", "SMTP sessions opened")
 SMTP_ACCEPTED = Counter("mutaika_smtp_accepted_total", "Messages answered 250 after spooling")
-SMTP_REJECTED = Counter("mutaika_smtp_rejected_total", "Commands refused, by reply code", ["code"])
+SMTP_REJECTED = Counter(
+    "mutaika_smtp_rejected_total", "Commands refused, by reply code", ["code"]
+)
 SMTP_TEMPFAIL = Counter(
     "mutaika_smtp_tempfail_total", "Messages answered 4xx for our own failure", ["reason"]
 )
@@ -23,9 +25,7 @@ SMTP_MESSAGE_BYTES = Histogram(
 # backlog long gone). mostrecent, not livemostrecent: the value of a process that has since
 # exited is still the latest one seen.
 SPOOL_MESSAGES = Gauge(
-    "mutaika_spool_messages",
-    "Messages in each spool queue",
-    ["queue"],
+    "mutaika_spool_messages", "Messages in each spool queue", ["queue"],
     multiprocess_mode="mostrecent",
 )
 SPOOL_SHUNTED = Counter("mutaika_spool_shunted_total", "Poison messages moved aside")

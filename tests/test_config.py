@@ -73,13 +73,11 @@ def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_unicode_domains_are_compared_as_a_labels() -> None:
-    smtp = Settings(
-        smtp={
-            "local_domains": ["例え.JP.", " "],
-            "sender_domain_allow": ["Bücher.example"],
-            "sender_domain_deny": [" 日本.jp "],
-        }
-    ).smtp
+    smtp = Settings(smtp={
+        "local_domains": ["例え.JP.", " "],
+        "sender_domain_allow": ["Bücher.example"],
+        "sender_domain_deny": [" 日本.jp "],
+    }).smtp
     assert smtp.local_domains == ["xn--r8jz45g.jp"]
     assert smtp.sender_domain_allow == ["xn--bcher-kva.example"]
     assert smtp.sender_domain_deny == ["xn--wgv71a.jp"]

@@ -52,11 +52,7 @@ class GatewayHandler:
         self._clients = ClientPolicy.from_cidrs(settings.client_allow, settings.client_deny)
 
     async def handle_EHLO(
-        self,
-        server: SMTP,
-        session: Session,
-        envelope: SmtpEnvelope,
-        hostname: str,
+        self, server: SMTP, session: Session, envelope: SmtpEnvelope, hostname: str,
         responses: list[str],
     ) -> list[str]:
         session.host_name = hostname
@@ -64,19 +60,13 @@ class GatewayHandler:
         return [r for r in responses if not r[4:].upper().startswith("AUTH")]
 
     async def handle_MAIL(
-        self,
-        server: SMTP,
-        session: Session,
-        envelope: SmtpEnvelope,
-        address: str,
+        self, server: SMTP, session: Session, envelope: SmtpEnvelope, address: str,
         mail_options: list[str],
     ) -> str:
         s = self._settings
         if not sender_allowed(address, s.sender_domain_allow, s.sender_domain_deny):
             return rejected(
-                status.SENDER_DENIED,
-                stage="MAIL",
-                client=peer_host(session.peer),
+                status.SENDER_DENIED, stage="MAIL", client=peer_host(session.peer),
                 sender=printable(address),
             )
         envelope.mail_from = address
@@ -84,18 +74,12 @@ class GatewayHandler:
         return status.SENDER_OK
 
     async def handle_RCPT(
-        self,
-        server: SMTP,
-        session: Session,
-        envelope: SmtpEnvelope,
-        address: str,
+        self, server: SMTP, session: Session, envelope: SmtpEnvelope, address: str,
         rcpt_options: list[str],
     ) -> str:
         client = peer_host(session.peer)
         fields: dict[str, Any] = {
-            "stage": "RCPT",
-            "client": client,
-            "sender": printable(envelope.mail_from or ""),
+            "stage": "RCPT", "client": client, "sender": printable(envelope.mail_from or ""),
             "recipient": printable(address),
         }
         if not self._clients.allows(client):
@@ -118,8 +102,7 @@ class GatewayHandler:
                 client_ip=client,
                 hostname=self._settings.hostname,
                 protocol=protocol_name(
-                    extended=bool(session.extended_smtp),
-                    tls=session.ssl is not None,
+                    extended=bool(session.extended_smtp), tls=session.ssl is not None,
                     smtputf8=bool(envelope.smtp_utf8),
                 ),
                 queue_id=queue_id,
@@ -129,11 +112,8 @@ class GatewayHandler:
             mail_from: str = envelope.mail_from or ""
             sender = "" if is_null_sender(mail_from) else mail_from
             spooled = Envelope(
-                mail_from=sender,
-                rcpt_tos=list(envelope.rcpt_tos),
-                client_address=client,
-                helo=session.host_name or "",
-                received_at=time.time(),
+                mail_from=sender, rcpt_tos=list(envelope.rcpt_tos), client_address=client,
+                helo=session.host_name or "", received_at=time.time(),
             )
             message_id = message_id_of(content)
             accept = functools.partial(
@@ -154,13 +134,9 @@ class GatewayHandler:
         if self._on_accepted is not None:
             self._on_accepted()
         log_event(
-            "accepted",
-            queue_id,
-            message_id=printable(message_id),
-            sender=printable(sender),
-            recipients=[printable(r) for r in spooled.rcpt_tos],
-            size=len(raw),
-            client=client,
+            "accepted", queue_id, message_id=printable(message_id),
+            sender=printable(sender), recipients=[printable(r) for r in spooled.rcpt_tos],
+            size=len(raw), client=client,
         )
         return status.QUEUED.format(queue_id=queue_id)
 

@@ -16,12 +16,14 @@ _MESSAGE_ID_SCAN = 64 * 1024
 _MAX_MESSAGE_ID = 998
 _FIELD = b"message-id:"
 _FIELD_END = re.compile(rb"\n(?![ \t])")  # a folded value goes on after white space
-_UNSAFE = frozenset('()<>\\;"')
+_UNSAFE = frozenset("()<>\\;\"")
 
 
 def safe_token(text: str) -> str:
     """Printable ASCII without comment or address delimiters; anything else becomes '?'."""
-    cleaned = "".join(c if "!" <= c <= "~" and c not in _UNSAFE else "?" for c in text[:_MAX_TOKEN])
+    cleaned = "".join(
+        c if "!" <= c <= "~" and c not in _UNSAFE else "?" for c in text[:_MAX_TOKEN]
+    )
     return cleaned or "unknown"
 
 

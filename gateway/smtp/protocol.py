@@ -113,15 +113,10 @@ class GatewaySMTP(SMTP):
         if arg and self.session is not None and self.session.extended_smtp:
             size = declared_size(arg)
             if size is not None and self.data_size_limit and size > self.data_size_limit:
-                await self.push(
-                    rejected(
-                        status.MESSAGE_TOO_BIG,
-                        stage="MAIL",
-                        declared_size=size,
-                        client=peer_host(self.session.peer),
-                        sender=printable(arg),
-                    )
-                )
+                await self.push(rejected(
+                    status.MESSAGE_TOO_BIG, stage="MAIL", declared_size=size,
+                    client=peer_host(self.session.peer), sender=printable(arg),
+                ))
                 return
         await super().smtp_MAIL(arg)
 
@@ -160,14 +155,10 @@ class GatewaySMTP(SMTP):
         assert envelope is not None and session is not None  # set by connection_made
         if result.content is None:
             self.envelope = self._create_envelope()
-            await self.push(
-                rejected(
-                    status.MESSAGE_TOO_BIG,
-                    stage="DATA",
-                    size=result.received,
-                    client=peer_host(session.peer),
-                )
-            )
+            await self.push(rejected(
+                status.MESSAGE_TOO_BIG, stage="DATA", size=result.received,
+                client=peer_host(session.peer),
+            ))
             return
         envelope.content = result.content
         envelope.original_content = result.content

@@ -44,10 +44,7 @@ def tls_context(settings: SmtpSettings) -> ssl.SSLContext | None:
 
 class Listener:
     def __init__(
-        self,
-        server: asyncio.Server,
-        sessions: SessionRegistry,
-        executor: ThreadPoolExecutor,
+        self, server: asyncio.Server, sessions: SessionRegistry, executor: ThreadPoolExecutor,
         ringer: Ringer,
     ) -> None:
         self._server = server
@@ -104,10 +101,7 @@ async def start_listener(settings: Settings, spool: Spool, *, reuse_port: bool) 
 
     try:
         server = await loop.create_server(
-            factory,
-            host=smtp.host,
-            port=smtp.port,
-            reuse_port=reuse_port,
+            factory, host=smtp.host, port=smtp.port, reuse_port=reuse_port,
             family=socket.AF_UNSPEC,
         )
     except BaseException:

@@ -61,6 +61,5 @@ def shunt(root: Path, entry: SpoolEntry, reason: str, *, durable: bool) -> None:
     replace_file_durably(entry.path / RECORD_FILE, entry.record.to_json(), durable=durable)
     rename_durably(entry.path, root / SHUNT / entry.queue_id, durable=durable)
     SPOOL_SHUNTED.inc()
-    log_event(
-        "shunted", entry.queue_id, queue=entry.queue, reason=reason, attempts=entry.record.attempts
-    )
+    log_event("shunted", entry.queue_id, queue=entry.queue, reason=reason,
+              attempts=entry.record.attempts)

@@ -107,9 +107,8 @@ def return_claim(
     target = RECOVERY_TARGET[claimed]
     own = _rank(root, claimed, queue_id)
     newer = [
-        q
-        for q in QUEUES
-        if q != claimed and (root / q / queue_id).is_dir() and _rank(root, q, queue_id) > own
+        q for q in QUEUES if q != claimed and (root / q / queue_id).is_dir()
+        and _rank(root, q, queue_id) > own
     ]
     if newer:
         discard(root, root / claimed / queue_id)

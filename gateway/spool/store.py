@@ -84,11 +84,7 @@ class Spool:
     # -- SMTP side --------------------------------------------------------------------------
 
     def accept(
-        self,
-        raw: bytes,
-        envelope: Envelope,
-        *,
-        queue_id: str | None = None,
+        self, raw: bytes, envelope: Envelope, *, queue_id: str | None = None,
         message_id: str = "",
     ) -> str:
         """Store a received message durably in incoming/ and return its queue ID.
@@ -104,9 +100,7 @@ class Spool:
             self._build(building, record, message=raw)
             try:
                 rename_durably(
-                    building,
-                    self.root / INCOMING / qid,
-                    durable=self._durable,
+                    building, self.root / INCOMING / qid, durable=self._durable,
                     sync_source=False,
                 )
             except OSError:
@@ -204,11 +198,7 @@ class Spool:
         return load_entry(self.root, queue, queue_id, durable=self._durable)
 
     def move(
-        self,
-        entry: SpoolEntry,
-        dest: str,
-        *,
-        message: bytes | None = None,
+        self, entry: SpoolEntry, dest: str, *, message: bytes | None = None,
         record: SpoolRecord | None = None,
     ) -> SpoolEntry:
         """Move an entry to another queue, durably, replacing its message and/or record.
@@ -226,11 +216,7 @@ class Spool:
             raise spool_error(exc, f"cannot move {entry.queue_id} to {dest}") from exc
 
     def _move(
-        self,
-        entry: SpoolEntry,
-        dest: str,
-        *,
-        message: bytes | None,
+        self, entry: SpoolEntry, dest: str, *, message: bytes | None,
         record: SpoolRecord | None,
     ) -> SpoolEntry:
         base = record if record is not None else entry.record
@@ -245,9 +231,8 @@ class Spool:
         if dest == entry.queue:
             if message is not None:
                 replace_file_durably(entry.path / MESSAGE_FILE, message, durable=self._durable)
-            replace_file_durably(
-                entry.path / RECORD_FILE, new_record.to_json(), durable=self._durable
-            )
+            replace_file_durably(entry.path / RECORD_FILE, new_record.to_json(),
+                                 durable=self._durable)
             return SpoolEntry(entry.queue_id, dest, entry.path, new_record)
         building = self.root / TMP / f"{entry.queue_id}.{os.getpid()}.{next(self._tmp_seq)}"
         self._build(building, new_record, message=message, link=entry.path / MESSAGE_FILE)
@@ -263,11 +248,7 @@ class Spool:
         return SpoolEntry(entry.queue_id, dest, dest_path, new_record)
 
     def _build(
-        self,
-        path: Path,
-        record: SpoolRecord,
-        *,
-        message: bytes | None,
+        self, path: Path, record: SpoolRecord, *, message: bytes | None,
         link: Path | None = None,
     ) -> None:
         """Write a complete entry directory at `path` (under tmp/), flushed to disk."""

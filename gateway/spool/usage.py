@@ -34,10 +34,7 @@ def free_bytes(path: Path) -> int:
 
 class UsageEstimate:
     def __init__(
-        self,
-        root: Path,
-        counted: tuple[str, ...],
-        all_queues: tuple[str, ...],
+        self, root: Path, counted: tuple[str, ...], all_queues: tuple[str, ...],
         refresh_seconds: float = 1.0,
     ) -> None:
         self._root = root

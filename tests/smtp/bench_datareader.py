@@ -59,11 +59,8 @@ def serve(mode: str, port_q: Any, stop: Any, spool_dir: str, fsync: bool) -> Non
 
         def factory() -> SMTP:
             kwargs: dict[str, Any] = dict(
-                data_size_limit=settings.smtp.max_message_bytes,
-                enable_SMTPUTF8=True,
-                hostname="bench",
-                loop=loop,
-            )
+                data_size_limit=settings.smtp.max_message_bytes, enable_SMTPUTF8=True,
+                hostname="bench", loop=loop)
             if mode == "stock":
                 return SMTP(handler, **kwargs)
             return GatewaySMTP(handler, sessions=registry, **kwargs)

@@ -89,23 +89,8 @@ def test_undot_keeps_dots_that_do_not_start_a_line() -> None:
     assert undot(bytearray(b"\r\na.b\r\n..c\r\n\n.d\r\n")) == b"a.b\r\n.c\r\n\n.d\r\n"
 
 
-_PIECES = [
-    b".",
-    b"..",
-    b"\r",
-    b"\n",
-    b"\r\n",
-    b".\r\n",
-    b"\r\n.",
-    b"\r\n.\r",
-    b"\n.\r\n",
-    b"\r.\r\n",
-    b"a",
-    b"abc.",
-    b"x" * 40,
-    b"\r\n\r\n",
-    b"\r\n.\r\n",
-]
+_PIECES = [b".", b"..", b"\r", b"\n", b"\r\n", b".\r\n", b"\r\n.", b"\r\n.\r", b"\n.\r\n",
+           b"\r.\r\n", b"a", b"abc.", b"x" * 40, b"\r\n\r\n", b"\r\n.\r\n"]
 
 
 def _expected(stream: bytes) -> tuple[bytes, int, bytes] | None:

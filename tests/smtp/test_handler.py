@@ -18,9 +18,8 @@ MAIL = b"From: a@example.com\r\nTo: b@lg.jp\r\nMessage-ID: <id1@example.com>\r\n
 QUEUED = re.compile(rb"2\.0\.0 Ok: queued as ([0-9A-F]{18})\Z")
 
 
-def send_data(
-    port: int, mail: bytes, *, sender: str = "a@example.com", rcpts: tuple[str, ...] = ("b@lg.jp",)
-) -> tuple[int, bytes]:
+def send_data(port: int, mail: bytes, *, sender: str = "a@example.com",
+              rcpts: tuple[str, ...] = ("b@lg.jp",)) -> tuple[int, bytes]:
     with smtplib.SMTP("127.0.0.1", port) as client:
         client.ehlo("client.example.com")
         assert client.mail(sender)[0] == 250
@@ -86,9 +85,7 @@ def test_too_many_recipients(make_listener: Callable[..., RunningListener]) -> N
         assert client.data(MAIL)[0] == 250  # the accepted two still get it
     record_file = next((gw.spool.root / "incoming").iterdir()) / "record.json"
     assert SpoolRecord.from_json(record_file.read_bytes()).envelope.rcpt_tos == [
-        "a@lg.jp",
-        "b@lg.jp",
-    ]
+        "a@lg.jp", "b@lg.jp"]
 
 
 def test_declared_size_over_the_limit_is_refused_at_mail(
@@ -112,9 +109,7 @@ def test_data_over_the_limit_is_read_to_the_end_then_refused(
         client.mail("a@example.com")
         client.rcpt("b@lg.jp")
         assert client.data(b"x" * 2000 + b"\r\n") == (
-            552,
-            b"5.3.4 Message size exceeds fixed limit",
-        )
+            552, b"5.3.4 Message size exceeds fixed limit")
         # The session is still in step: the next transaction works.
         client.mail("a@example.com")
         client.rcpt("b@lg.jp")
@@ -142,16 +137,13 @@ def test_denied_sender_domain_is_refused_at_mail(
     with smtplib.SMTP("127.0.0.1", gw.port) as client:
         client.ehlo("c.example.com")
         assert client.mail("x@mail.spam.example") == (
-            553,
-            b"5.7.1 Sender address rejected: Access denied",
-        )
+            553, b"5.7.1 Sender address rejected: Access denied")
         assert client.mail("x@example.com")[0] == 250
 
 
 class BrokenSpool(Spool):
-    def accept(
-        self, raw: bytes, envelope: Envelope, *, queue_id: str | None = None, message_id: str = ""
-    ) -> str:
+    def accept(self, raw: bytes, envelope: Envelope, *, queue_id: str | None = None,
+               message_id: str = "") -> str:
         raise RuntimeError("secret internal detail")
 
 
@@ -201,13 +193,10 @@ def test_greeting_names_our_host_and_no_software(gateway: RunningListener) -> No
     assert (code, banner) == (220, b"mx.test.lg.jp ESMTP")
 
 
-@pytest.mark.parametrize(
-    "body",
-    [
-        "件名テスト 日本語本文\r\n".encode() * 3,
-        bytes(range(128, 256)) + b"\r\n",
-    ],
-)
+@pytest.mark.parametrize("body", [
+    "件名テスト 日本語本文\r\n".encode() * 3,
+    bytes(range(128, 256)) + b"\r\n",
+])
 def test_8bit_bodies_are_spooled_byte_exact(gateway: RunningListener, body: bytes) -> None:
     mail = b"Subject: 8bit\r\nContent-Transfer-Encoding: 8bit\r\n\r\n" + body
     with smtplib.SMTP("127.0.0.1", gateway.port) as client:
@@ -220,12 +209,8 @@ def test_smtputf8_addresses_and_headers_are_kept(gateway: RunningListener) -> No
     mail = "From: 山田 <山田@例え.jp>\r\nSubject: こんにちは\r\n\r\n本文\r\n".encode()
     with smtplib.SMTP("127.0.0.1", gateway.port) as client:
         client.ehlo("c.example.com")
-        client.sendmail(
-            "山田@例え.jp",
-            ["受付@city.example.lg.jp"],
-            mail,
-            mail_options=["SMTPUTF8", "BODY=8BITMIME"],
-        )
+        client.sendmail("山田@例え.jp", ["受付@city.example.lg.jp"], mail,
+                        mail_options=["SMTPUTF8", "BODY=8BITMIME"])
     raw = gateway.messages()[0]
     assert raw.endswith(mail)
     assert b"with UTF8SMTP id" in raw
@@ -241,11 +226,7 @@ def test_a_local_domain_configured_in_unicode_takes_its_mail(
     mail = "Subject: idn\r\n\r\n本文\r\n".encode()
     with smtplib.SMTP("127.0.0.1", gw.port) as client:
         client.ehlo("c.example.com")
-        refused = client.sendmail(
-            "a@example.com",
-            ["受付@例え.jp", "b@xn--r8jz45g.jp"],
-            mail,
-            mail_options=["SMTPUTF8", "BODY=8BITMIME"],
-        )
+        refused = client.sendmail("a@example.com", ["受付@例え.jp", "b@xn--r8jz45g.jp"], mail,
+                                  mail_options=["SMTPUTF8", "BODY=8BITMIME"])
     assert refused == {}
     assert gw.messages()[0].endswith(mail)

@@ -5,13 +5,8 @@ from gateway.smtp.headers import message_id_of, protocol_name, received_header, 
 
 def test_received_header_is_safe_ascii_and_folded() -> None:
     header = received_header(
-        helo="evil\rInjected: yes (x)",
-        client_ip="192.0.2.1",
-        hostname="mx.lg.jp",
-        protocol="ESMTPS",
-        queue_id="ABC",
-        recipients=["a@lg.jp"],
-        when=0.0,
+        helo="evil\rInjected: yes (x)", client_ip="192.0.2.1", hostname="mx.lg.jp",
+        protocol="ESMTPS", queue_id="ABC", recipients=["a@lg.jp"], when=0.0,
     )
     text = header.decode("ascii")
     assert text.startswith("Received: from evil?Injected:?yes??x? ([192.0.2.1])\r\n")
@@ -21,25 +16,11 @@ def test_received_header_is_safe_ascii_and_folded() -> None:
 
 
 def test_received_header_hides_multiple_or_odd_recipients() -> None:
-    several = received_header(
-        helo="h",
-        client_ip="::1",
-        hostname="mx",
-        protocol="SMTP",
-        queue_id="Q",
-        recipients=["a@lg.jp", "b@lg.jp"],
-        when=0.0,
-    )
+    several = received_header(helo="h", client_ip="::1", hostname="mx", protocol="SMTP",
+                              queue_id="Q", recipients=["a@lg.jp", "b@lg.jp"], when=0.0)
     assert b"for <" not in several and b"id Q;\r\n" in several
-    utf8 = received_header(
-        helo="h",
-        client_ip="::1",
-        hostname="mx",
-        protocol="UTF8SMTP",
-        queue_id="Q",
-        recipients=["受付@lg.jp"],
-        when=0.0,
-    )
+    utf8 = received_header(helo="h", client_ip="::1", hostname="mx", protocol="UTF8SMTP",
+                           queue_id="Q", recipients=["受付@lg.jp"], when=0.0)
     assert b"for <" not in utf8
     utf8.decode("ascii")
 
@@ -59,8 +40,7 @@ def test_protocol_names() -> None:
 def test_message_id_lookup() -> None:
     assert message_id_of(b"Message-ID: <a@b>\r\n\r\n") == "<a@b>"
     assert message_id_of(b"Subject: s\r\nMESSAGE-id:\r\n  <folded@b>\r\nX: y\r\n\r\n") == (
-        "<folded@b>"
-    )
+        "<folded@b>")
     assert message_id_of(b"Subject: s\r\n\r\nMessage-ID: <in-body@b>\r\n") == ""
     assert message_id_of(b"X-Message-ID: <no@b>\r\n\r\n") == ""
     assert message_id_of(b"") == ""

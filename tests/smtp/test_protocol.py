@@ -44,10 +44,8 @@ class Raw:
         self.sock.close()
 
 
-SMUGGLED = (
-    b"MAIL FROM:<ceo@lg.jp>\r\nRCPT TO:<victim@lg.jp>\r\nDATA\r\n"
-    b"From: ceo@lg.jp\r\n\r\nsmuggled\r\n"
-)
+SMUGGLED = (b"MAIL FROM:<ceo@lg.jp>\r\nRCPT TO:<victim@lg.jp>\r\nDATA\r\n"
+            b"From: ceo@lg.jp\r\n\r\nsmuggled\r\n")
 
 
 @pytest.mark.parametrize("fake_end", [b"\n.\r\n", b"\r.\r\n", b"\n.\n", b"\r\n\r.\r\n"])
@@ -91,12 +89,8 @@ def test_pipelined_commands_after_the_data_are_answered(gateway: RunningListener
 
 def test_client_gone_mid_data_spools_nothing(gateway: RunningListener) -> None:
     c = Raw(gateway.port)
-    for cmd in (
-        b"EHLO c\r\n",
-        b"MAIL FROM:<a@example.com>\r\n",
-        b"RCPT TO:<b@lg.jp>\r\n",
-        b"DATA\r\n",
-    ):
+    for cmd in (b"EHLO c\r\n", b"MAIL FROM:<a@example.com>\r\n", b"RCPT TO:<b@lg.jp>\r\n",
+                b"DATA\r\n"):
         c.send(cmd)
         c.reply()
     c.send(b"half a message\r\n")
@@ -118,8 +112,8 @@ async def test_unexpected_exception_answers_421_without_details(tmp_path: Path) 
     loop = asyncio.get_running_loop()
     registry = SessionRegistry()
     server = await loop.create_server(
-        lambda: GatewaySMTP(handler, sessions=registry, hostname="h", loop=loop), "127.0.0.1", 0
-    )
+        lambda: GatewaySMTP(handler, sessions=registry, hostname="h", loop=loop),
+        "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
 
     def talk() -> tuple[int, bytes]:
@@ -168,8 +162,8 @@ async def test_connection_limits_answer_421_before_the_greeting(tmp_path: Path) 
     loop = asyncio.get_running_loop()
     registry = SessionRegistry(max_sessions=3, max_per_client=2)
     server = await loop.create_server(
-        lambda: GatewaySMTP(handler, sessions=registry, hostname="h", loop=loop), "127.0.0.1", 0
-    )
+        lambda: GatewaySMTP(handler, sessions=registry, hostname="h", loop=loop),
+        "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
 
     def greetings() -> list[bytes]:

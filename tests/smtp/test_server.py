@@ -29,26 +29,10 @@ def cert(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
     d = tmp_path_factory.mktemp("tls")
     key, crt = d / "key.pem", d / "cert.pem"
     subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-            "-keyout",
-            str(key),
-            "-out",
-            str(crt),
-            "-days",
-            "2",
-            "-subj",
-            "/CN=mx.test.lg.jp",
-        ],
-        check=True,
-        capture_output=True,
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+         "-nodes", "-keyout", str(key), "-out", str(crt), "-days", "2",
+         "-subj", "/CN=mx.test.lg.jp"],
+        check=True, capture_output=True,
     )
     return str(crt), str(key)
 
@@ -104,12 +88,8 @@ def test_close_finishes_a_message_in_transfer_and_turns_idle_sessions_away(
     gateway: RunningListener,
 ) -> None:
     busy = Raw(gateway.port)
-    for cmd in (
-        b"EHLO c\r\n",
-        b"MAIL FROM:<a@example.com>\r\n",
-        b"RCPT TO:<b@lg.jp>\r\n",
-        b"DATA\r\n",
-    ):
+    for cmd in (b"EHLO c\r\n", b"MAIL FROM:<a@example.com>\r\n", b"RCPT TO:<b@lg.jp>\r\n",
+                b"DATA\r\n"):
         busy.send(cmd)
         busy.reply()
     busy.send(b"Subject: in flight\r\n\r\nfirst half\r\n")

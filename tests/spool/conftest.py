@@ -17,10 +17,5 @@ def spool(tmp_path: Path) -> Spool:
 
 @pytest.fixture
 def envelope() -> Envelope:
-    return Envelope(
-        mail_from="alice@example.com",
-        rcpt_tos=["bob@city.example.lg.jp"],
-        client_address="192.0.2.1",
-        helo="mx.example.com",
-        received_at=1.0,
-    )
+    return Envelope(mail_from="alice@example.com", rcpt_tos=["bob@city.example.lg.jp"],
+                    client_address="192.0.2.1", helo="mx.example.com", received_at=1.0)

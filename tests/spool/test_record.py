@@ -26,17 +26,10 @@ def test_round_trip_keeps_every_field_and_surrogate_escapes() -> None:
 
 @pytest.mark.parametrize(
     "raw",
-    [
-        b"",
-        b"{",
-        b"[]",
-        b"\xff\xfe",
-        b'{"queue_id": "Q"}',
-        b'{"envelope": {}}',
-        json.dumps({"queue_id": "Q", "envelope": {}, "recipients": ["x"]}).encode(),
-        json.dumps({"queue_id": "Q", "envelope": {}, "attempts": "many"}).encode(),
-        b'{"queue_id": "Q", "envelope": {}, "attempts": 1e400}',
-    ],
+    [b"", b"{", b"[]", b"\xff\xfe", b'{"queue_id": "Q"}', b'{"envelope": {}}',
+     json.dumps({"queue_id": "Q", "envelope": {}, "recipients": ["x"]}).encode(),
+     json.dumps({"queue_id": "Q", "envelope": {}, "attempts": "many"}).encode(),
+     b'{"queue_id": "Q", "envelope": {}, "attempts": 1e400}'],
 )
 def test_unusable_records_raise_value_error_only(raw: bytes) -> None:
     with pytest.raises(ValueError):

@@ -35,7 +35,9 @@ def test_accept_writes_a_whole_entry_into_incoming(spool: Spool, envelope: Envel
     assert spool.counts()["incoming"] == 1
 
 
-def test_claim_is_oldest_first_and_bumps_attempts_on_disk(spool: Spool, envelope: Envelope) -> None:
+def test_claim_is_oldest_first_and_bumps_attempts_on_disk(
+    spool: Spool, envelope: Envelope
+) -> None:
     first = spool.accept(b"1", envelope)
     second = spool.accept(b"2", envelope)
     entry = spool.claim("incoming")
@@ -108,7 +110,9 @@ def test_crash_loop_is_shunted_after_max_attempts(spool: Spool, envelope: Envelo
     assert (spool.root / "shunt" / qid / "message.eml").read_bytes() == b"poison"
 
 
-def test_corrupt_record_is_rebuilt_and_shunted_never_lost(spool: Spool, envelope: Envelope) -> None:
+def test_corrupt_record_is_rebuilt_and_shunted_never_lost(
+    spool: Spool, envelope: Envelope
+) -> None:
     bad = spool.accept(b"keep me", envelope)
     good = spool.accept(b"fine", envelope)
     (spool.root / "incoming" / bad / "record.json").write_bytes(b'{"queue_id": tru')
@@ -130,7 +134,9 @@ def test_missing_record_is_rebuilt_and_shunted(spool: Spool, envelope: Envelope)
     assert record.last_error == "record.json missing"
 
 
-def test_prepare_recovers_claimed_entries_and_cleans_tmp(spool: Spool, envelope: Envelope) -> None:
+def test_prepare_recovers_claimed_entries_and_cleans_tmp(
+    spool: Spool, envelope: Envelope
+) -> None:
     spool.accept(b"a", envelope)
     spool.accept(b"b", envelope)
     worked = spool.claim("incoming")
@@ -258,7 +264,8 @@ def test_claim_fsyncs_the_new_record_but_no_directory(
     assert on_disk(entry.path).attempts == 1
 
 
-@pytest.mark.parametrize(("source", "claimed"), [("incoming", "active"), ("outgoing", "sending")])
+@pytest.mark.parametrize(("source", "claimed"), [("incoming", "active"),
+                                                 ("outgoing", "sending")])
 def test_release_gives_a_claim_back_uncounted(
     spool: Spool, envelope: Envelope, source: str, claimed: str
 ) -> None:
