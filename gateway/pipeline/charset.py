@@ -205,7 +205,12 @@ def wide_codec(data: bytes, declared: str | None) -> str | None:
     if half >= 4:
         evens, odds = sample[0::2].count(0), sample[1::2].count(0)
         if max(evens, odds) * 5 >= half * 2 and min(evens, odds) * 20 <= half:
-            return "utf-16-le" if odds > evens else "utf-16-be"
+            codec = "utf-16-le" if odds > evens else "utf-16-be"
+            try:  # 16-bit binary data has zeros too, but does not read as text
+                text = sample[: half * 2].decode(codec)
+            except UnicodeDecodeError:
+                return None
+            return codec if len(_COMMON.findall(text)) * 2 >= len(text) else None
     return None
 
 

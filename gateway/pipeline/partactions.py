@@ -55,7 +55,12 @@ class PartActions:
         if cut:
             self.ctx.report.warn("a body part was damaged or cut at the size limit")
         self.name_heading(part, quote)
-        self.text(enriched.enriched_to_text(decoded.text, ctype), quote)
+        # Back to bytes as plain UTF-8 text, so that render.py treats it as any text body
+        # (embedded files cut out, URLs neutralised).
+        plain = enriched.enriched_to_text(decoded.text, ctype).encode("utf-8", "replace")
+        self.ctx.pieces.append(
+            BodyPiece(PieceKind.PLAIN, payload=plain, charset="utf-8", quote=quote)
+        )
 
     def broken_multipart(self, part: Message, ctype: str, quote: int) -> None:
         """No usable boundary, and no single one to repair it with (parse.py tried): MIME
