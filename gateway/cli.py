@@ -13,6 +13,7 @@ from pathlib import Path
 from gateway import __version__
 from gateway.config import SanitizeSettings, Settings, load_settings
 from gateway.errors import ConfigError
+from gateway.types import SanitizeResult
 
 EXIT_OK = 0
 EXIT_FAILED = 1  # some input could not be read or written
@@ -34,6 +35,11 @@ def _parser() -> argparse.ArgumentParser:
     san.add_argument("inputs", nargs="+", help="message files; - reads standard input")
     san.add_argument("--output", "-o", help="output file (default: standard output)")
     san.add_argument("--report", help="write the JSON report here")
+    san.add_argument(
+        "--text",
+        action="store_true",
+        help="write the decoded text staff will read (headers and body) instead of the MIME",
+    )
     san.add_argument("--output-dir", help="batch: write DIR/<name> and DIR/<stem>.json per input")
     san.add_argument("--config")
     san.add_argument("--quarantine-id", default="", help="ID to print in the notice")
@@ -80,24 +86,38 @@ def colliding_outputs(inputs: list[str]) -> str | None:
     return None
 
 
-def _sanitize_file(args: tuple[str, Path, SanitizeSettings, str]) -> str | None:
+def _output(result: SanitizeResult, text: bool) -> bytes:
+    from gateway.pipeline.build import output_text
+
+    return output_text(result.message).encode("utf-8") if text else result.message
+
+
+def _report_json(result: SanitizeResult) -> str:
+    return json.dumps(result.report.to_json(), ensure_ascii=False, indent=1) + "\n"
+
+
+def _write(path: Path, data: bytes) -> str | None:
+    """Write one output file; the error line names the file when it cannot be written."""
+    try:
+        path.write_bytes(data)
+    except OSError as exc:
+        return f"cannot write {path}: {exc.strerror or exc}"
+    return None
+
+
+def _sanitize_file(args: tuple[str, Path, SanitizeSettings, str, bool]) -> str | None:
     """Batch job: returns an error line, or None. Runs in a worker process."""
     from gateway.pipeline import sanitize
 
-    name, out_dir, settings, quarantine_id = args
+    name, out_dir, settings, quarantine_id, text = args
     try:
         raw = Path(name).read_bytes()
     except OSError as exc:
         return f"cannot read {name}: {exc.strerror or exc}"
     result = sanitize(raw, settings, quarantine_id=quarantine_id)
-    base = Path(name).name
-    try:
-        (out_dir / base).write_bytes(result.message)
-        report = json.dumps(result.report.to_json(), ensure_ascii=False, indent=1)
-        (out_dir / report_name(name)).write_text(report + "\n", encoding="utf-8")
-    except OSError as exc:
-        return f"cannot write {out_dir / base}: {exc.strerror or exc}"
-    return None
+    return _write(out_dir / Path(name).name, _output(result, text)) or _write(
+        out_dir / report_name(name), _report_json(result).encode("utf-8")
+    )
 
 
 def _sanitize(args: argparse.Namespace, settings: Settings) -> int:
@@ -112,7 +132,10 @@ def _sanitize(args: argparse.Namespace, settings: Settings) -> int:
             out_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             return _fail(f"cannot create {out_dir}: {exc.strerror or exc}")
-        jobs = [(name, out_dir, settings.sanitize, args.quarantine_id) for name in args.inputs]
+        jobs = [
+            (name, out_dir, settings.sanitize, args.quarantine_id, args.text)
+            for name in args.inputs
+        ]
         if args.jobs > 1:
             with ProcessPoolExecutor(max_workers=args.jobs) as pool:
                 errors = [e for e in pool.map(_sanitize_file, jobs, chunksize=16) if e]
@@ -128,18 +151,20 @@ def _sanitize(args: argparse.Namespace, settings: Settings) -> int:
     except OSError as exc:
         return _fail(f"cannot read {args.inputs[0]}: {exc.strerror or exc}")
     result = sanitize(raw, settings.sanitize, quarantine_id=args.quarantine_id)
-    try:
-        if args.output:
-            Path(args.output).write_bytes(result.message)
-        else:
-            sys.stdout.buffer.write(result.message)
+    output = _output(result, args.text)
+    problem: str | None
+    if args.output:
+        problem = _write(Path(args.output), output)
+    else:
+        try:
+            sys.stdout.buffer.write(output)
             sys.stdout.buffer.flush()
-        if args.report:
-            report = json.dumps(result.report.to_json(), ensure_ascii=False, indent=1)
-            Path(args.report).write_text(report + "\n", encoding="utf-8")
-    except OSError as exc:
-        return _fail(f"cannot write output: {exc.strerror or exc}")
-    return EXIT_OK
+            problem = None
+        except OSError as exc:
+            problem = f"cannot write standard output: {exc.strerror or exc}"
+    if problem is None and args.report:
+        problem = _write(Path(args.report), _report_json(result).encode("utf-8"))
+    return _fail(problem) if problem else EXIT_OK
 
 
 def main(argv: list[str] | None = None) -> int:

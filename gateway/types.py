@@ -40,6 +40,13 @@ class PartFlag(enum.StrEnum):
     EMBEDDED_IN_TEXT = "embedded-in-text"  # uuencode / BinHex / yEnc cut out of a text body
     TRUNCATED = "truncated"  # the payload could not be decoded whole
     ALTERNATIVE_BODY = "alternative-body"  # an HTML alternative dropped in favour of text/plain
+    EMPTY = "empty"  # 0 bytes: named, so listed, but there is nothing in it
+    EXTERNAL_BODY = "external-body"  # message/external-body: points at data kept elsewhere
+    PARTIAL = "partial-message"  # message/partial: one fragment of a split mail
+    BROKEN_STRUCTURE = "broken-structure"  # cut out of a multipart whose boundary is unusable
+    ACTIVE_CONTENT = "active-content"  # PDF JavaScript, open/launch actions
+    EMBEDDED_FILES = "embedded-files"  # PDF with files attached inside it
+    PADDED_NAME = "padded-name"  # blanks pad the name to push its real extension out of view
 
 
 @dataclass(slots=True)

@@ -133,3 +133,37 @@ def test_check_config_hides_the_relay_password(
     out = capsys.readouterr().out
     assert "hunter2" not in out
     assert json.loads(out)["delivery"]["password"] == "**********"
+
+
+def test_text_prints_what_staff_read(tmp_path: Path) -> None:
+    source = GOLDEN / "carrier-emoji-au-jis.eml"
+    done = mutaika("sanitize", "--text", str(source))
+    assert done.returncode == 0, done.stderr
+    text = done.stdout.decode("utf-8")
+    assert text.startswith("From: hanako@ezweb.ne.jp\n") and "Subject: 題名🎤\n" in text
+    assert "\n\n本文1⃣" in text and "Content-Transfer-Encoding" not in text
+    out = tmp_path / "out"
+    done = mutaika("sanitize", "--text", str(source), "--output-dir", str(out))
+    assert done.returncode == 0, done.stderr
+    assert (out / source.name).read_text(encoding="utf-8") == text
+
+
+@pytest.mark.parametrize("flag", ["--output", "--report"])
+def test_a_write_error_names_the_path(tmp_path: Path, flag: str) -> None:
+    target = tmp_path / "missing-dir" / "x.out"
+    args = ["sanitize", str(GOLDEN / "uuencode-body.eml"), flag, str(target)]
+    if flag == "--report":
+        args += ["--output", str(tmp_path / "ok.eml")]
+    done = mutaika(*args)
+    assert done.returncode == 1
+    error = done.stderr.decode().strip()
+    assert error == f"mutaika: cannot write {target}: No such file or directory"
+
+
+def test_a_batch_write_error_names_the_file(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "uuencode-body.json").mkdir()  # the report cannot be written over a directory
+    done = mutaika("sanitize", str(GOLDEN / "uuencode-body.eml"), "--output-dir", str(out))
+    assert done.returncode == 1
+    assert f"cannot write {out / 'uuencode-body.json'}:" in done.stderr.decode()

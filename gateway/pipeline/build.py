@@ -6,12 +6,13 @@ import base64
 import binascii
 import email.utils
 from email.message import Message
-from email.parser import BytesHeaderParser
+from email.parser import BytesHeaderParser, BytesParser
 from email.policy import compat32
 
 from gateway.pipeline.charset import encode_body
 from gateway.pipeline.context import Context
-from gateway.pipeline.headers import format_header, output_headers
+from gateway.pipeline.headers import decode_header_value, format_header, output_headers
+from gateway.pipeline.jiscodec import CP50221
 from gateway.pipeline.limits import header_block
 from gateway.pipeline.parse import describe_headers
 from gateway.pipeline.textclean import one_line
@@ -48,8 +49,10 @@ def decide_verdict(ctx: Context) -> Verdict:
     if ctx.report.verdict is Verdict.QUARANTINED_WHOLE:
         return Verdict.QUARANTINED_WHOLE
     message = ctx.message
-    single_text = message is not None and not message.is_multipart() and (
-        message.get_content_type() == "text/plain"
+    single_text = (
+        message is not None
+        and not message.is_multipart()
+        and (message.get_content_type() == "text/plain")
     )
     return Verdict.CLEAN if single_text and not ctx.report.removed else Verdict.SANITIZED
 
@@ -86,7 +89,7 @@ class Build:
         report = ctx.report
         if not report.original_content_type:  # stopped before the parse stage
             describe_headers(report, message)
-        fields = output_headers(message, hint=ctx.body_charset_hint)
+        fields = output_headers(message, hint=ctx.body_charset_hint, carrier=ctx.carrier)
         names = {name.lower() for name, _ in fields}
         if "from" not in names and ctx.envelope is not None and ctx.envelope.mail_from:
             fields.insert(0, ("From", ctx.envelope.mail_from))
@@ -102,3 +105,21 @@ class Build:
         ]
         head = b"".join(format_header(name, value, charset) for name, value in fields)
         ctx.output = head + b"\r\n" + encode_transfer(body, encoding)
+
+
+READ_BACK_HEADERS = ("From", "To", "Cc", "Subject", "Date")
+
+
+def output_text(message: bytes) -> str:
+    """What staff read in a sanitized mail: its visible headers and its decoded body."""
+    parsed = BytesParser(policy=compat32).parsebytes(message)
+    lines = [
+        f"{name}: {decode_header_value(parsed[name])}"
+        for name in READ_BACK_HEADERS
+        if parsed[name] is not None
+    ]
+    payload = parsed.get_payload(decode=True)
+    charset = parsed.get_content_charset() or "utf-8"
+    codec = CP50221 if charset == "iso-2022-jp" else charset
+    body = payload.decode(codec, "replace") if isinstance(payload, bytes) else ""
+    return "\n".join(lines) + "\n\n" + body.replace("\r\n", "\n")

@@ -13,6 +13,7 @@ from typing import Literal
 
 import charset_normalizer
 
+from gateway.pipeline.carrier_emoji import carrier_emoji
 from gateway.pipeline.jiscodec import (
     CP50221,
     CP51932,
@@ -41,7 +42,9 @@ _ALIASES = {
                      "shift-jis-2004", "shift-jisx0213"], "cp932"),
     **dict.fromkeys(["iso-2022-jp", "csiso2022jp", "iso-2022-jp-1", "iso-2022-jp-2",
                      "csiso2022jp2", "iso-2022-jp-ms", "cp50220", "cp50221", "cp50222", "jis",
-                     "mutaika-cp50221"], CP50221),
+                     "iso-2022-jp-3", "iso-2022-jp-2004", "iso-2022-jp-ext", "iso2022-jp-3",
+                     "iso2022-jp-2004", "iso2022-jp-2", "iso2022-jp-ext", "mutaika-cp50221"],
+                    CP50221),
     **dict.fromkeys(["euc-jp", "x-euc-jp", "eucjp", "euc-jp-ms", "eucjp-ms", "cp51932", "ujis",
                      "cseucpkdfmtjapanese", "mutaika-cp51932"], CP51932),
     **dict.fromkeys(["iso-8859-1", "iso8859-1", "latin1", "latin-1", "l1", "windows-1252",
@@ -52,6 +55,13 @@ _ALIASES = {
     **dict.fromkeys(["us-ascii", "ascii", "ansi-x3.4-1968", "iso646-us", "csascii"], "ascii"),
     **dict.fromkeys(["utf-7", "unicode-1-1-utf-7", "csunicode11utf7"], "utf_7"),
     **dict.fromkeys(["utf-8", "utf8"], "utf-8"),
+    **dict.fromkeys(["utf-16", "utf16", "ucs-2", "unicode", "csunicode", "iso-10646-ucs-2"],
+                    "utf-16"),
+    **dict.fromkeys(["utf-16le", "utf-16-le", "unicodelittleunmarked"], "utf-16-le"),
+    **dict.fromkeys(["utf-16be", "utf-16-be", "unicodebigunmarked"], "utf-16-be"),
+    **dict.fromkeys(["utf-32", "utf32", "ucs-4", "iso-10646-ucs-4"], "utf-32"),
+    **dict.fromkeys(["utf-32le", "utf-32-le"], "utf-32-le"),
+    **dict.fromkeys(["utf-32be", "utf-32-be"], "utf-32-be"),
 }  # fmt: skip
 _ALIASES = {k.lower(): v for k, v in _ALIASES.items()}
 _LABEL = re.compile(r"[a-z0-9][a-z0-9._:+-]{0,39}")
@@ -101,7 +111,7 @@ def _loose(data: bytes, codec: str) -> str:
     return data.decode(codec, "replace")
 
 
-_JIS_ESCAPE = re.compile(rb"\x1b(?:\$[@B]|\([JI])")
+_JIS_ESCAPE = re.compile(rb"\x1b(?:\$[@AB]|\$\([@ABCDOPQ]|\([JI]|\.[AF])")
 _KANA_OR_CJK_PUNCT = re.compile("[\u3000-\u30ff]")
 _HAN = re.compile("[\u4e00-\u9fff]")
 _HALF_KANA = re.compile("[\uff61-\uff9f]")
@@ -138,6 +148,86 @@ def _japanese_guess(sample: bytes, highs: int) -> str | None:
 
 _HIGHS = bytes(range(0x80, 0x100))
 
+# --- UTF-16 and UTF-32 ------------------------------------------------------------------------
+# .NET and PowerShell send text parts as UTF-16, little-endian, labelled "utf-16" with or
+# without a BOM (RFC 2781 would read an unmarked "utf-16" as big-endian); some label nothing.
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"),
+)  # fmt: skip
+_WIDE = ("utf-16", "utf-32")
+_COMMON = re.compile(
+    "[\t\n\r\x20-\x7e\u00a0-\u024f\u0370-\u04ff\u2010-\u206f\u2190-\u21ff"
+    "\u2460-\u25ff\u3000-\u30ff\u4e00-\u9fff\uff00-\uffef]"
+)  # what text mostly is: the byte order that reads more of it wins
+
+
+def _bom(data: bytes) -> str | None:
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            return codec
+    return None
+
+
+def _byte_order(data: bytes, width: int) -> str | None:
+    """The order whose decoding reads most like text; None when neither decodes."""
+    best, best_score = None, -1
+    for order in ("le", "be"):
+        codec = f"utf-{8 * width}-{order}"
+        try:
+            text = data[: SAMPLE_BYTES - SAMPLE_BYTES % 4].decode(codec)
+        except UnicodeDecodeError:
+            continue
+        score = len(_COMMON.findall(text))
+        if score > best_score:
+            best, best_score = codec, score
+    return best
+
+
+def wide_codec(data: bytes, declared: str | None) -> str | None:
+    """The exact UTF-16/32 codec for `data`, or None when it is not wide Unicode text.
+
+    A BOM decides; else a declared UTF-16/32 label, with the byte order the bytes read best
+    in; else, unlabelled, ASCII text in UTF-16 shows as a zero in every other byte.
+    """
+    codec = codec_for(declared) or ""
+    found = _bom(data)
+    if found is not None and (not codec.startswith(_WIDE) or codec[:6] == found[:6]):
+        return found
+    if codec.startswith(_WIDE):
+        width = 2 if codec.startswith("utf-16") else 4
+        if codec.endswith(("-le", "-be")):
+            return codec
+        return _byte_order(data[: len(data) - len(data) % width], width)
+    sample = data[:4096]
+    half = len(sample) // 2
+    if half >= 4:
+        evens, odds = sample[0::2].count(0), sample[1::2].count(0)
+        if max(evens, odds) * 5 >= half * 2 and min(evens, odds) * 20 <= half:
+            codec = "utf-16-le" if odds > evens else "utf-16-be"
+            try:  # 16-bit binary data has zeros too, but does not read as text
+                text = sample[: half * 2].decode(codec)
+            except UnicodeDecodeError:
+                return None
+            return codec if len(_COMMON.findall(text)) * 2 >= len(text) else None
+    return None
+
+
+def _decode_wide(data: bytes, codec: str, warnings: list[str]) -> DecodedText:
+    width = 4 if codec.startswith("utf-32") else 2
+    if _bom(data) == codec:
+        data = data[width:]  # a BOM is one character wide
+    whole = len(data) - len(data) % width
+    if whole < len(data):
+        warnings.append(f"{codec} text cut inside a character")
+    try:
+        text, exact = data[:whole].decode(codec), whole == len(data)
+    except UnicodeDecodeError:
+        warnings.append(f"damaged {codec} text")
+        text, exact = data[:whole].decode(codec, "replace"), False
+    return DecodedText(text, codec, exact, tuple(warnings))
+
 
 def _detect(data: bytes, fallback: str | None, warnings: list[str]) -> DecodedText:
     sample = data[:SAMPLE_BYTES]
@@ -165,12 +255,35 @@ def _detect(data: bytes, fallback: str | None, warnings: list[str]) -> DecodedTe
 _NOT_ASCII_BASED = ("utf_7", "utf_16", "utf_32", "utf-16", "utf-32")
 
 
-def decode_bytes(data: bytes, declared: str | None) -> DecodedText:
-    """Decode a body or header's bytes: the declared label first, detection when it fails."""
+def decode_bytes(data: bytes, declared: str | None, carrier: str | None = None) -> DecodedText:
+    """Decode a body or header's bytes: the declared label first, detection when it fails.
+
+    `carrier` is the mobile carrier whose address sent the mail (carrier_emoji.carrier_of).
+    """
+    decoded = _decode(data, declared)
+    text = carrier_emoji(decoded.text, decoded.charset, carrier)
+    if text is decoded.text:
+        return decoded
+    return DecodedText(text, decoded.charset, decoded.exact, decoded.warnings)
+
+
+def _might_be_wide(data: bytes, codec: str | None) -> bool:
+    return (
+        (codec or "").startswith(_WIDE)
+        or data[:2] in (b"\xff\xfe", b"\xfe\xff")
+        or (b"\x00" in data[:4096])
+    )
+
+
+def _decode(data: bytes, declared: str | None) -> DecodedText:
     warnings: list[str] = []
     codec = codec_for(declared)
     if declared and codec is None:
         warnings.append(f"unknown charset label {one_label(declared)!r}")
+    if _might_be_wide(data, codec) and (wide := wide_codec(data, declared)) is not None:
+        if not (codec or "").startswith(_WIDE):
+            warnings.append(f"charset detected as {wide}")
+        return _decode_wide(data, wide, warnings)
     if data.isascii() and b"\x1b" not in data and not (codec or "").startswith(_NOT_ASCII_BASED):
         return DecodedText(data.decode("ascii"), codec or "ascii", True, tuple(warnings))
     if codec is not None:

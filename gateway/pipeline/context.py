@@ -45,6 +45,7 @@ class Context:
     removed_payloads: list[bytes] = field(default_factory=list)
     output: bytes = b""
     body_charset_hint: str | None = None  # first declared body charset: hint for 8-bit headers
+    carrier: str | None = None  # the sender's mobile carrier, for its emoji (carrier_emoji.py)
 
     def check_deadline(self) -> None:
         if time.monotonic() > self.deadline:

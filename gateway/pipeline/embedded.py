@@ -37,9 +37,16 @@ _BINHEX_BEGIN = r"\(This file must be converted with BinHex[^\r\n]*\r?\n"
 # ruler of digits stays text. Four lines of 40+ characters from this alphabet, without a
 # space or a dot, do not occur in prose.
 _B64_LINE = r"[ \t]*(?=[0-9+/]*[A-Za-z])[A-Za-z0-9+/]{40,10000}={0,2}[ \t]*(?:\r?\n|\Z)"
+# Or one line of a kilobyte or more, without a break: digits and both cases, no space or dot
+# in a thousand characters, is data, whatever wrapped (or did not wrap) it.
+_B64_LONG_LINE = (
+    r"[ \t]*(?=[A-Za-z+/]*[0-9])(?=[0-9+/a-z]*[A-Z])(?=[0-9+/A-Z]*[a-z])"
+    r"[A-Za-z0-9+/]{1024,}={0,2}[ \t]*(?:\r?\n|\Z)"
+)
 _B64_RUN = (
     rf"(?P<run>(?:{_B64_LINE}){{4,}}"
-    r"(?:[ \t]*[A-Za-z0-9+/]{1,10000}={0,2}[ \t]*(?:\r?\n|\Z))?)"
+    r"(?:[ \t]*[A-Za-z0-9+/]{1,10000}={0,2}[ \t]*(?:\r?\n|\Z))?"
+    rf"|{_B64_LONG_LINE})"
 )
 _BLOCK = "|".join((_UU_BEGIN, _B64_BEGIN, _YENC_BEGIN, _BINHEX_BEGIN, _B64_RUN))
 # Starting with a literal newline lets the regex engine skip ahead to line starts: on 50 KB
@@ -47,7 +54,8 @@ _BLOCK = "|".join((_UU_BEGIN, _B64_BEGIN, _YENC_BEGIN, _BINHEX_BEGIN, _B64_RUN))
 # the three `in` tests it replaces as the fast path.
 _START = re.compile(rf"\n(?:{_BLOCK})")
 _HEAD = re.compile(_BLOCK)  # a block on the very first line
-_UU_FIRST = re.compile(r"M[ -`]{60}\r?\n|[!-L][ -`]{1,60}\r?\n(?:[` ]\r?\n)?end\b")
+_UU_LINE = re.compile(r"([!-`])([ -`]{1,90})\r?\n")
+_UU_CLOSE = re.compile(r"(?:[` ]\r?\n)?end\b")
 _UU_DATA = re.compile(r"(?:[ -`]{1,90}\r?\n)*")  # a line of the 64 uuencode characters
 _UU_END = re.compile(r"end[ \t]*(?:\r?\n|\Z)")
 _B64_END = re.compile(r"\n====[ \t]*(?:\r?\n|\Z)")
@@ -181,10 +189,24 @@ def _binhex(text: str, pos: int) -> tuple[int, str, bytes]:
     return stop, name, decoded[header_end : header_end + data_len]
 
 
+def _uu_first(text: str, pos: int) -> bool:
+    """A first line whose length byte agrees with its length (encoders pick any line length,
+    and pad or not), then another such line or the end: data, not prose after "begin"."""
+    line = _UU_LINE.match(text, pos)
+    if line is None:
+        return False
+    chars = len(line.group(2).rstrip(" "))
+    needed = (((ord(line.group(1)) - 32) & 63) + 2) // 3 * 4
+    if not needed - 4 < chars <= needed + 2:
+        return False
+    after = line.end()
+    return bool(_UU_LINE.match(text, after) or _UU_CLOSE.match(text, after))
+
+
 def _cut(text: str, match: re.Match[str], body_at: int) -> tuple[EmbeddedFile | None, int]:
     """The file a block start leads to, and where its block ends."""
     if match.group("uu") is not None:
-        if not _UU_FIRST.match(text, body_at):
+        if not _uu_first(text, body_at):
             return None, body_at
         end, payload = _uuencode(text, body_at)
         item = EmbeddedFile(match.group("uu"), payload, "uuencode")

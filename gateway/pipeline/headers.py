@@ -18,6 +18,7 @@ from email.utils import getaddresses
 from gateway.pipeline.charset import codec_for, decode_bytes
 from gateway.pipeline.embedded import lenient_b64decode
 from gateway.pipeline.headerfmt import ADDRESS_FIELDS, MAX_VALUE_CHARS, format_header, mailbox
+from gateway.pipeline.names import collapse_padding
 from gateway.pipeline.textclean import one_line
 
 __all__ = [
@@ -61,14 +62,14 @@ def _unfolded(raw: str | Header | None) -> tuple[str, bool]:
     return _FOLD.sub("", text[:MAX_VALUE_CHARS]), cut
 
 
-def _plain(text: str, hint: str | None) -> str:
+def _plain(text: str, hint: str | None, carrier: str | None = None) -> str:
     """Text outside encoded-words; raw 8-bit bytes (surrogate-escaped) are decoded here."""
     if not _SURROGATE.search(text):
         return text
-    return decode_bytes(text.encode("utf-8", "surrogateescape"), hint).text
+    return decode_bytes(text.encode("utf-8", "surrogateescape"), hint, carrier).text
 
 
-def _word_group(charset: str, words: list[tuple[str, str]]) -> str:
+def _word_group(charset: str, words: list[tuple[str, str]], carrier: str | None) -> str:
     """Adjacent encoded-words in one charset: bytes joined first, so split characters survive."""
     data = b"".join(
         lenient_b64decode(text)
@@ -76,16 +77,16 @@ def _word_group(charset: str, words: list[tuple[str, str]]) -> str:
         else binascii.a2b_qp(text.encode("utf-8", "surrogateescape"), header=True)
         for enc, text in words
     )
-    decoded = decode_bytes(data, charset)
+    decoded = decode_bytes(data, charset, carrier)
     unpadded = [t for e, t in words if e in "bB" and "=" not in t and len(t.strip()) % 4]
     if decoded.exact or not unpadded or any(e not in "bB" for e, _ in words):
         return decoded.text
     # Some mailers cut the base64 text itself, not the bytes, between words.
-    joined = decode_bytes(lenient_b64decode("".join(t for _, t in words)), charset)
+    joined = decode_bytes(lenient_b64decode("".join(t for _, t in words)), charset, carrier)
     return joined.text if joined.exact else decoded.text
 
 
-def _decode_words(text: str, hint: str | None) -> str:
+def _decode_words(text: str, hint: str | None, carrier: str | None) -> str:
     out: list[str] = []
     group: list[tuple[str, str]] = []
     group_charset = ""
@@ -95,27 +96,30 @@ def _decode_words(text: str, hint: str | None) -> str:
         blank = not gap.strip(" \t")
         charset = match.group(1).split("*", 1)[0].lower()  # RFC 2231 adds *language
         if group and not (blank and charset == group_charset):
-            out.append(_word_group(group_charset, group))
+            out.append(_word_group(group_charset, group, carrier))
             group = []
         if not (blank and pos):  # whitespace between two encoded-words is dropped
-            out.append(_plain(gap, hint))
+            out.append(_plain(gap, hint, carrier))
         group_charset = charset
         group.append((match.group(2), match.group(3)))
         pos = match.end()
     if group:
-        out.append(_word_group(group_charset, group))
-    out.append(_plain(text[pos:], hint))
+        out.append(_word_group(group_charset, group, carrier))
+    out.append(_plain(text[pos:], hint, carrier))
     return "".join(out)
 
 
-def decode_header_value(raw: str | Header | None, hint: str | None = None) -> str:
+def decode_header_value(
+    raw: str | Header | None, hint: str | None = None, carrier: str | None = None
+) -> str:
     """One header value as text safe to show: RFC 2047 and raw 8-bit decoded, one line.
 
-    `hint` is the body's charset, the best guess for raw 8-bit header bytes.
+    `hint` is the body's charset, the best guess for raw 8-bit header bytes; `carrier` the
+    mobile carrier of the sender, for its emoji.
     """
     text, cut = _unfolded(raw)
     decoded = (
-        one_line(_decode_words(text, hint))
+        one_line(_decode_words(text, hint, carrier))
         if "=?" in text or not text.isascii()
         else one_line(text)
     )
@@ -137,6 +141,8 @@ def _param(part: Message, field: str, param: str, hint: str | None) -> str:
     if raw is None or param not in raw.lower():
         return ""
     text, _ = _unfolded(raw)
+    if "*0" in text and (joined := _continued(text, param, hint or _charset_param(part))):
+        return joined
     if _SURROGATE.search(text):
         # Decoded before parsing: a Shift_JIS trail byte 0x5C would read as a quoting backslash.
         text = _plain(text, hint or _charset_param(part))
@@ -153,9 +159,50 @@ def _param(part: Message, field: str, param: str, hint: str | None) -> str:
     return decode_header_value(value) if isinstance(value, str) else ""
 
 
+_MAX_CONTINUATIONS = 100
+_PERCENT = re.compile(r"%([0-9A-Fa-f]{2})")
+
+
+def _continued(text: str, param: str, hint: str | None) -> str:
+    """An RFC 2231 continued value (name*0, name*1*, ...), its pieces joined as BYTES before
+    one decode: a piece may end inside a multibyte character, percent-encoded or raw 8-bit.
+
+    Quoted strings are taken from quote to quote: no Shift_JIS or UTF-8 byte is a quote, while
+    a Shift_JIS trail byte may be the backslash a quoted-pair parser would eat.
+    """
+    pattern = re.compile(
+        r"(?:^|;)[ \t]*" + re.escape(param) + r'\*(\d{1,3})(\*?)[ \t]*=[ \t]*("[^"]*"|[^;\s]*)',
+        re.IGNORECASE,
+    )
+    pieces: dict[int, bytes] = {}
+    charset = None
+    for match in pattern.finditer(text):
+        number, extended, value = int(match.group(1)), match.group(2), match.group(3).strip('"')
+        if number in pieces or len(pieces) >= _MAX_CONTINUATIONS:
+            continue
+        if extended and number == 0 and value.count("'") >= 2:
+            charset, _lang, value = value.split("'", 2)
+        data = value.encode("utf-8", "surrogateescape")
+        if extended:
+            data = (
+                _PERCENT.sub(lambda m: chr(int(m.group(1), 16)), value).encode(
+                    "latin-1", "surrogateescape"
+                )
+                if value.isascii()
+                else data
+            )
+        pieces[number] = data
+    if 0 not in pieces:
+        return ""
+    joined = b"".join(pieces[n] for n in sorted(pieces))
+    return decode_header_value(decode_bytes(joined, charset or hint).text)
+
+
 def safe_filename(name: str) -> str:
     """A name to show, never a path: directories dropped, ≤ 200 characters, extension kept."""
-    name = one_line(name).replace("\\", "/").rsplit("/", 1)[-1].strip().rstrip(". ")
+    # blanks at the ends are not padding; runs inside are, before one_line folds them
+    name = one_line(collapse_padding(name.strip())).replace("\\", "/").rsplit("/", 1)[-1]
+    name = name.strip().rstrip(". ")
     if name in ("", ".", ".."):
         return ""
     if len(name) <= MAX_FILENAME_CHARS:
@@ -186,7 +233,7 @@ def _charset_param(part: Message) -> str | None:
 _ENCODED_WORD_TOKEN = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
 
 
-def _addresses(values: list[str], hint: str | None) -> str:
+def _addresses(values: list[str], hint: str | None, carrier: str | None) -> str:
     """Parsed before decoding: an encoded display name may hold a comma or angle brackets.
 
     Encoded-words become plain atoms while the address parser runs, because a ':' or '@'
@@ -202,13 +249,17 @@ def _addresses(values: list[str], hint: str | None) -> str:
     def restore(text: str) -> str:
         return re.sub(re.escape(token) + r"(\d+)x", lambda m: words[int(m.group(1))], text)
 
-    texts = [_ENCODED_WORD_TOKEN.sub(protect, _plain(_unfolded(v)[0], hint)) for v in values]
+    texts = [
+        _ENCODED_WORD_TOKEN.sub(protect, _plain(_unfolded(v)[0], hint, carrier)) for v in values
+    ]
     boxes = []
     for name, addr in getaddresses(texts):
-        name, addr = decode_header_value(restore(name), hint), one_line(restore(addr))
+        name, addr = decode_header_value(restore(name), hint, carrier), one_line(restore(addr))
         if name or addr:
             boxes.append(mailbox(name, addr))
-    return ", ".join(boxes) if boxes else decode_header_value(restore(", ".join(texts)), hint)
+    if boxes:
+        return ", ".join(boxes)
+    return decode_header_value(restore(", ".join(texts)), hint, carrier)
 
 
 def _ids(value: str, single: bool) -> str:
@@ -220,7 +271,9 @@ def _ids(value: str, single: bool) -> str:
     return " ".join(tokens)
 
 
-def output_headers(msg: Message, *, hint: str | None = None) -> list[tuple[str, str]]:
+def output_headers(
+    msg: Message, *, hint: str | None = None, carrier: str | None = None
+) -> list[tuple[str, str]]:
     """The allowlisted fields, decoded and cleaned, in a fixed order; everything else dropped."""
     found: dict[str, list[str]] = {}
     wanted = {name.lower() for name in _ORDER}
@@ -234,11 +287,11 @@ def output_headers(msg: Message, *, hint: str | None = None) -> list[tuple[str, 
         if not values:
             continue
         if name.lower() in ADDRESS_FIELDS:
-            text = _addresses(values, hint)
+            text = _addresses(values, hint, carrier)
         elif name.lower() in _ID_FIELDS:
             text = _ids(values[0], single=name == "Message-ID")
         else:
-            text = decode_header_value(values[0], hint)
+            text = decode_header_value(values[0], hint, carrier)
         if text or name == "Subject":
             fields.append((name, text))
     return fields

@@ -7,6 +7,13 @@ maintained PyPI library decodes these code pages (the Python ports of nkf and of
 codecs are unmaintained), so they are done here: each JIS X 0208 pair is mapped to Shift_JIS
 by arithmetic and decoded with cp932, which carries the NEC and IBM rows. Registered as the
 Python codecs "mutaika-cp50221" and "mutaika-cp51932".
+
+The same decoder reads the rest of the ISO-2022-JP family, since a label often names the
+wrong member: JIS X 0212, GB 2312 and KS C 5601 designations and the single-shifted Latin-1
+and Greek G2 sets of ISO-2022-JP-2 (RFC 1554), and the JIS X 0213 planes of ISO-2022-JP-3 and
+-2004 (through the stdlib's euc_jis_2004 tables). JIS rows 0x75-0x7E, which JIS X 0208 leaves
+empty, are au's mail emoji where au used them (carrier_emoji.py) and otherwise the user-defined
+characters U+E000-U+E3AB, as Windows' CP50221 reads them.
 """
 
 from __future__ import annotations
@@ -17,6 +24,8 @@ import sys
 import unicodedata
 from itertools import accumulate, compress
 from typing import TYPE_CHECKING
+
+from gateway.pipeline.carrier_emoji import au_mail_jis
 
 if TYPE_CHECKING:
     from typing_extensions import Buffer
@@ -35,18 +44,29 @@ def _jis_to_sjis(j1: int, j2: int) -> bytes:
     return bytes((s1, s2))
 
 
+def jis_char(j1: int, j2: int) -> str:
+    """What cp932 makes of a JIS X 0208 pair; U+FFFD where it has no character."""
+    try:
+        return _jis_to_sjis(j1, j2).decode("cp932")
+    except UnicodeDecodeError:
+        return "\ufffd"
+
+
 def _build_tables() -> tuple[list[str], list[bytes]]:
     decode = ["\ufffd"] * 0x10000
     encode = [b"\x22\x2e"] * 0x10000  # cp932 pair (native uint16) -> JIS pair; default 〓
+    emoji = au_mail_jis()
     for j1 in range(0x21, 0x7F):
         for j2 in range(0x21, 0x7F):
-            sjis = _jis_to_sjis(j1, j2)
-            try:
-                char = sjis.decode("cp932")
-            except UnicodeDecodeError:
-                continue
-            decode[int.from_bytes(bytes((j1, j2)), sys.byteorder)] = char
-            encode[int.from_bytes(sjis, sys.byteorder)] = bytes((j1, j2))
+            key = int.from_bytes(bytes((j1, j2)), sys.byteorder)
+            char = jis_char(j1, j2)
+            if char != "\ufffd":
+                decode[key] = char
+                encode[int.from_bytes(_jis_to_sjis(j1, j2), sys.byteorder)] = bytes((j1, j2))
+            elif (j1 << 8 | j2) in emoji:
+                decode[key] = emoji[j1 << 8 | j2]
+            elif j1 >= 0x75:
+                decode[key] = chr(0xE000 + (j1 - 0x75) * 94 + j2 - 0x21)
     # IBM extensions (0xFA40-0xFC4B) have no JIS row; CP50220 writes their NEC twins.
     for lead in range(0xFA, 0xFD):
         for trail in range(0x40, 0xFD):
@@ -99,19 +119,33 @@ def _jis_segment(seg: bytes, warnings: list[str]) -> tuple[str, int]:
 
 
 _NON_JIS = re.compile(rb"([^\x21-\x7e]+)")
-_ESCAPE = rb"\x1b(?:\$[@B]|\$\(D|\([BJIH]|\$A|\$\(C)"
+# G0 designations of 94- and 94x94-sets (the 4-byte ESC $ ( F form too), G2 designations of
+# ISO-2022-JP-2's 96-sets, and a single shift ESC N with the one byte it shifts.
+_ESCAPE = rb"\x1b(?:\$[@AB]|\$\([@ABCDOPQ]|\([BJIH]|\.[AF]|N[\x20-\x7f])"
 _ESCAPES_ONLY = re.compile(b"(" + _ESCAPE + b")")  # a literal first byte: sre scans fast
 _ESCAPES = re.compile(b"(" + _ESCAPE + rb"|\x0e|\x0f)")
 _MODE = {
     b"\x1b(B": "ascii", b"\x1b(J": "ascii", b"\x1b(H": "ascii", b"\x1b(I": "kana",
-    b"\x1b$@": "jis", b"\x1b$B": "jis", b"\x1b$(D": "jisx0212",
-    b"\x1b$A": "gb2312", b"\x1b$(C": "ksc5601",
+    b"\x1b$@": "jis", b"\x1b$B": "jis", b"\x1b$(@": "jis", b"\x1b$(B": "jis",
+    b"\x1b$(D": "jisx0212", b"\x1b$A": "gb2312", b"\x1b$(A": "gb2312", b"\x1b$(C": "ksc5601",
+    b"\x1b$(O": "x0213-1", b"\x1b$(Q": "x0213-1", b"\x1b$(P": "x0213-2",
 }  # fmt: skip
-_EUC_OF = {"jisx0212": ("euc_jp", b"\x8f"), "gb2312": ("gb2312", b""), "ksc5601": ("euc_kr", b"")}
+_G2 = {b"\x1b.A": "latin-1", b"\x1b.F": "iso8859-7"}
+_EUC_OF = {
+    "jisx0212": ("euc_jp", b"\x8f"), "gb2312": ("gb2312", b""), "ksc5601": ("euc_kr", b""),
+    "x0213-1": ("euc_jis_2004", b""), "x0213-2": ("euc_jis_2004", b"\x8f"),
+}  # fmt: skip
+
+
+def _single_shift(token: bytes, g2: str | None, warnings: list[str]) -> str:
+    """ESC N x: one character of the G2 set (RFC 1554), x with its high bit set."""
+    if g2 is None:
+        warnings.append("single shift without a G2 designation; read as Latin-1")
+    return bytes((token[2] | 0x80,)).decode(g2 or "latin-1", "replace")
 
 
 def _other_94x94(seg: bytes, mode: str) -> tuple[str, int]:
-    # JIS X 0212 / GB 2312 / KS C 5601 runs (ISO-2022-JP-1/-2) are rare: a per-pair loop is fine.
+    # Sets other than JIS X 0208 (ISO-2022-JP-1/-2/-3) are rare: a per-pair loop is fine.
     codec, prefix = _EUC_OF[mode]
     high = bytes(b | 0x80 for b in seg)
     data = b"".join(prefix + high[i : i + 2] for i in range(0, len(high), 2))
@@ -185,13 +219,17 @@ def decode_iso2022jp(data: bytes) -> tuple[str, int, list[str]]:
     warnings: list[str] = []
     out: list[str] = []
     bad = 0
-    mode, shifted = "ascii", False
+    mode, shifted, g2 = "ascii", False, None
     for i, seg in enumerate(parts):
         if i & 1:
             if seg == b"\x0e":
                 shifted = True
             elif seg == b"\x0f":
                 shifted = False
+            elif seg in _G2:
+                g2 = _G2[seg]
+            elif seg[1:2] == b"N":
+                out.append(_single_shift(seg, g2, warnings))
             else:
                 mode = _MODE[seg]
             continue

@@ -27,6 +27,14 @@ _LABELS: dict[Language, dict[str, str]] = {
         "charset_guess": "本文の文字コードを推定して表示しています（文字化けの可能性があります）。",
         "html_converted": "HTML形式の本文をテキストに変換しました。",
         "links_neutralized": "本文中のURLは誤ってアクセスしないよう無効化しています（例: hxxp://example[.]com）。",
+        # structure, parts and pointers (issue 10)
+        "contains": "含まれるファイル: {names}",
+        "more": "（ほか {n} 件）",
+        "external_note": "外部のデータを指す部分（message/external-body）がありました。"
+        "指す先は取得していません。",
+        "partial_note": "分割して送られたメールの一部（message/partial）です。"
+        "組み立てずに隔離しています。",
+        "pdf_active": "PDF内の動作: {names}",
     },
     Language.EN: {
         "forwarded": "---------- Forwarded message ----------",
@@ -52,6 +60,14 @@ _LABELS: dict[Language, dict[str, str]] = {
         "html_converted": "The HTML body was converted to plain text.",
         "links_neutralized": "Links were made inactive so they cannot be opened by mistake "
         "(e.g. hxxp://example[.]com).",
+        # structure, parts and pointers (issue 10)
+        "contains": "contains: {names}",
+        "more": " (+{n} more)",
+        "external_note": "A part pointed at data kept elsewhere (message/external-body); "
+        "it was not fetched.",
+        "partial_note": "This is one fragment of a mail sent in pieces (message/partial); "
+        "it was not reassembled and is quarantined.",
+        "pdf_active": "PDF actions: {names}",
     },
 }
 
@@ -72,6 +88,13 @@ _FLAGS: dict[Language, dict[str, str]] = {
         PartFlag.EMBEDDED_IN_TEXT: "本文に埋め込み",
         PartFlag.TRUNCATED: "破損・不完全",
         PartFlag.ALTERNATIVE_BODY: "代替本文",
+        PartFlag.EMPTY: "中身が空",
+        PartFlag.EXTERNAL_BODY: "外部データへの参照",
+        PartFlag.PARTIAL: "分割メールの一部",
+        PartFlag.BROKEN_STRUCTURE: "壊れたMIME構造から切り出し",
+        PartFlag.ACTIVE_CONTENT: "自動実行・スクリプトを含む",
+        PartFlag.EMBEDDED_FILES: "ファイルを内包",
+        PartFlag.PADDED_NAME: "空白で拡張子を隠した名前",
     },
     Language.EN: {
         PartFlag.TYPE_MISMATCH: "content does not match its name or declared type",
@@ -89,6 +112,13 @@ _FLAGS: dict[Language, dict[str, str]] = {
         PartFlag.EMBEDDED_IN_TEXT: "embedded in the text",
         PartFlag.TRUNCATED: "damaged or incomplete",
         PartFlag.ALTERNATIVE_BODY: "alternative body",
+        PartFlag.EMPTY: "empty",
+        PartFlag.EXTERNAL_BODY: "points at external data",
+        PartFlag.PARTIAL: "fragment of a split mail",
+        PartFlag.BROKEN_STRUCTURE: "cut from a broken MIME structure",
+        PartFlag.ACTIVE_CONTENT: "runs actions or scripts when opened",
+        PartFlag.EMBEDDED_FILES: "contains embedded files",
+        PartFlag.PADDED_NAME: "name padded with blanks to hide its extension",
     },
 }
 
@@ -101,6 +131,7 @@ _REASONS: dict[Language, dict[str, str]] = {
         "too-deep": "MIME構造の入れ子が深すぎる",
         "time-limit": "無害化の処理時間が上限を超えた",
         "internal-error": "無害化処理で予期しないエラーが発生した",
+        "ambiguous-headers": "同じパートに読み方の異なるContent-Type等が複数ある",
     },
     Language.EN: {
         "too-large": "the message is larger than allowed",
@@ -110,6 +141,8 @@ _REASONS: dict[Language, dict[str, str]] = {
         "too-deep": "its MIME structure is nested too deeply",
         "time-limit": "sanitizing it took longer than allowed",
         "internal-error": "the sanitizer met an unexpected error",
+        "ambiguous-headers": "one part has two Content-Type or Content-Transfer-Encoding "
+        "fields that read differently",
     },
 }
 

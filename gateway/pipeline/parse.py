@@ -14,8 +14,11 @@ from email.parser import BytesParser
 from email.policy import compat32
 
 from gateway.errors import QuarantineWhole
+from gateway.pipeline.ambiguity import duplicate_fields
+from gateway.pipeline.carrier_emoji import carrier_of
 from gateway.pipeline.context import Context
 from gateway.pipeline.headers import decode_header_value
+from gateway.pipeline.recover import repair_boundaries, strip_leading_junk
 from gateway.pipeline.textclean import one_line
 from gateway.types import SanitizeReport
 
@@ -43,9 +46,7 @@ def _restore_runs(message: Message, token: str, runs: list[bytes]) -> bool:
             continue
         found = placeholder.findall(payload)
         restored += len(found)
-        part.set_payload(
-            placeholder.sub(lambda m: runs[int(m.group(1))].decode("ascii"), payload)
-        )
+        part.set_payload(placeholder.sub(lambda m: runs[int(m.group(1))].decode("ascii"), payload))
     return restored == len(runs)
 
 
@@ -101,12 +102,18 @@ class Parse:
     name = "parse"
 
     def process(self, ctx: Context) -> None:
-        message = parse_message(ctx.raw)
-        ctx.message = message
         report = ctx.report
+        limits = ctx.settings.limits
+        raw, dropped = strip_leading_junk(ctx.raw, limits.max_header_bytes)
+        if dropped:
+            report.warn(f"{dropped} junk line(s) before the header block were dropped")
+        message = parse_message(raw)
+        ctx.message = message
+        if repaired := repair_boundaries(message):
+            report.warn(f"{repaired} multipart(s) re-read with the boundary their body uses")
+        ctx.carrier = carrier_of(str(message.get("From", "")))
         describe_headers(report, message)
         report.message_id = one_line(str(message.get("Message-ID", "")))[:250]
-        limits = ctx.settings.limits
         count, depth = measure_tree(message)
         if count > limits.max_parts:
             raise QuarantineWhole("too-many-parts", f"{count} > {limits.max_parts}")
@@ -114,3 +121,8 @@ class Parse:
             raise QuarantineWhole("too-deep", f"MIME depth {depth} > {limits.max_mime_depth}")
         for defect in message.defects[:5]:
             report.warn(f"malformed: {type(defect).__name__}")
+        alike, differ = duplicate_fields(message)
+        for warning in alike[:5]:
+            report.warn(warning[:300])
+        if differ:
+            raise QuarantineWhole("ambiguous-headers", differ[0][:300])

@@ -16,6 +16,7 @@ import magic
 from gateway.pipeline.containers import (
     OLE_MAGIC,
     ZIP,
+    nested_names,
     ole_flags,
     pdf_encrypted,
     rar_encrypted,
@@ -24,8 +25,11 @@ from gateway.pipeline.containers import (
     zip_listing,
     zip_type,
 )
+from gateway.pipeline.labels import label
+from gateway.pipeline.names import collapse_padding, was_padded
+from gateway.pipeline.pdfcheck import inspect_pdf
 from gateway.pipeline.textclean import one_line
-from gateway.types import PartFlag, RemovedPart
+from gateway.types import Language, PartFlag, RemovedPart
 
 # libmagic reads the OLE2 directory to tell .doc from .xls, which is often past 2 KB; zips
 # are named from their members below instead. Measured per call (bench in the report):
@@ -164,27 +168,40 @@ def _dangerous_name(filename: str) -> bool:
     return bool(suffixes) and suffixes[-1] in _DANGEROUS_EXTS
 
 
-def _container_flags(payload: bytes) -> tuple[list[str], list[str], int]:
-    """(flags, zip member names, declared member count) from container headers."""
+def _container_flags(payload: bytes) -> tuple[list[str], list[str], int, list[str]]:
+    """(flags, zip member names, declared member count, PDF action names) from the
+    container's headers; members of zips inside a plain zip are listed as `inner.zip/name`."""
     if payload.startswith(b"PK"):
         listing = zip_listing(payload)
         if listing is None:
-            return [], [], 0
+            return [], [], 0, []
+        names = listing.names
+        if zip_type(names) == ZIP:
+            names = names + nested_names(payload)
         flags: list[str] = []
-        if any(n.lower().endswith("vbaproject.bin") for n in listing.names):
+        if any(n.lower().endswith("vbaproject.bin") for n in names):
             flags.append(PartFlag.MACROS)
         if listing.encrypted:
             flags.append(PartFlag.ENCRYPTED_ARCHIVE)
-        if any(_dangerous_name(n) for n in listing.names):
+        if any(_dangerous_name(n) for n in names):
             flags.append(PartFlag.DANGEROUS_EXTENSION)  # inside: the detail names them
-        return flags, listing.names, max(listing.total, len(listing.names))
+        if any(was_padded(collapse_padding(n)) for n in names):
+            flags.append(PartFlag.PADDED_NAME)
+        return (
+            flags,
+            names,
+            max(listing.total, len(listing.names)) + len(names) - len(listing.names),
+            [],
+        )
     if payload.startswith(OLE_MAGIC):
-        return ole_flags(payload), [], 0
-    if payload.startswith(b"%PDF") and pdf_encrypted(payload):
-        return [str(PartFlag.PASSWORD_PROTECTED)], [], 0
+        return ole_flags(payload), [], 0, []
+    if payload[:1024].find(b"%PDF") >= 0:
+        flags = [str(PartFlag.PASSWORD_PROTECTED)] if pdf_encrypted(payload) else []
+        pdf = inspect_pdf(payload)
+        return [*flags, *pdf.flags], [], 0, pdf.names
     if rar_encrypted(payload) or sevenzip_encrypted(payload):
-        return [str(PartFlag.ENCRYPTED_ARCHIVE)], [], 0
-    return [], [], 0
+        return [str(PartFlag.ENCRYPTED_ARCHIVE)], [], 0, []
+    return [], [], 0, []
 
 
 def _mismatch(family: str, promised: set[str], flags: list[str]) -> bool:
@@ -203,6 +220,7 @@ class _Findings:
     flags: list[str]
     members: list[str]
     member_total: int
+    pdf_actions: list[str]
 
 
 def _examine(payload: bytes, filename: str, declared_type: str) -> _Findings:
@@ -210,7 +228,7 @@ def _examine(payload: bytes, filename: str, declared_type: str) -> _Findings:
     family = _family(detected)
     suffixes = _suffixes(filename)
     ext = suffixes[-1] if suffixes else ""
-    found, members, total = _container_flags(payload)
+    found, members, total, pdf_actions = _container_flags(payload)
     flags: list[str] = []
     if _mismatch(family, {_EXT_FAMILY.get(ext, ""), _family(declared_type)} - {""}, found):
         flags.append(PartFlag.TYPE_MISMATCH)
@@ -220,13 +238,16 @@ def _examine(payload: bytes, filename: str, declared_type: str) -> _Findings:
         flags.append(PartFlag.DANGEROUS_EXTENSION)
     if ext in _MACRO_EXTS:
         flags.append(PartFlag.MACROS)
+    if was_padded(collapse_padding(filename)):
+        flags.append(PartFlag.PADDED_NAME)
     flags.extend(found)
     if family == "archive" or detected == ZIP:
         flags.append(PartFlag.ARCHIVE)
     elif members:  # an Office or Java container: its parts are noise, unless dangerous
         members = [name for name in members if _dangerous_name(name)]
         total = len(members)
-    return _Findings(detected, list(dict.fromkeys(str(f) for f in flags)), members, total)
+    flags = list(dict.fromkeys(str(f) for f in flags))
+    return _Findings(detected, flags, members, total, pdf_actions)
 
 
 def inspect_payload(payload: bytes, *, filename: str, declared_type: str) -> tuple[str, list[str]]:
@@ -235,10 +256,12 @@ def inspect_payload(payload: bytes, *, filename: str, declared_type: str) -> tup
     return found.detected, found.flags
 
 
-def _member_detail(members: list[str], total: int) -> str:
+def _member_detail(members: list[str], total: int, language: Language) -> str:
     if not members:
         return ""
-    files = [one_line(m) for m in members if not m.endswith("/")]
+    files = [one_line(collapse_padding(m)) for m in members if m and not m.endswith("/")]
+    if not files:
+        return ""
     files.sort(key=lambda n: not _dangerous_name(n))  # the names that matter first
     shown: list[str] = []
     for name in files:
@@ -246,7 +269,8 @@ def _member_detail(members: list[str], total: int) -> str:
             break
         shown.append(name)
     more = max(total, len(files)) - len(shown) - (len(members) - len(files))
-    return "contains: " + ", ".join(shown) + (f" (+{more} more)" if more > 0 else "")
+    names = ", ".join(shown) + (label(language, "more", n=str(more)) if more > 0 else "")
+    return label(language, "contains", names=names)
 
 
 def describe_removed(
@@ -257,12 +281,17 @@ def describe_removed(
     reason: str,
     extra_flags: Iterable[str] = (),
     detail: str = "",
+    language: Language = Language.JA,
 ) -> RemovedPart:
-    """Everything the notice and the quarantine record say about one removed part."""
+    """Everything the notice and the quarantine record say about one removed part, the
+    details in the notice's `language`."""
     found = _examine(payload, filename, declared_type)
-    details = [d for d in (detail, _member_detail(found.members, found.member_total)) if d]
+    details = [detail, _member_detail(found.members, found.member_total, language)]
+    if found.pdf_actions:
+        details.append(label(language, "pdf_active", names=", ".join(found.pdf_actions)))
+    details = [d for d in details if d]
     return RemovedPart(
-        filename=one_line(filename),
+        filename=one_line(collapse_padding(filename)),
         declared_type=one_line(declared_type),
         detected_type=found.detected,
         size=len(payload),

@@ -79,7 +79,7 @@ class Render:
         settings = ctx.settings
         if piece.kind is PieceKind.TEXT:
             return piece.text
-        decoded = decode_bytes(piece.payload, piece.charset)
+        decoded = decode_bytes(piece.payload, piece.charset, ctx.carrier)
         ctx.report.note_charset(decoded.charset)
         for warning in decoded.warnings:
             ctx.report.warn(warning)

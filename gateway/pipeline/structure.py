@@ -10,14 +10,14 @@ import quopri
 from email.message import Message
 
 from gateway.errors import QuarantineWhole
+from gateway.pipeline import enriched, pointers
 from gateway.pipeline import mimeinfo as mi
-from gateway.pipeline.context import BodyPiece, Context, PieceKind
+from gateway.pipeline.context import Context, PieceKind
 from gateway.pipeline.embedded import lenient_b64decode
 from gateway.pipeline.headers import decode_header_value
-from gateway.pipeline.ical import summarize_calendar
 from gateway.pipeline.labels import label
 from gateway.pipeline.parse import children, measure_tree, parse_message
-from gateway.pipeline.tnef import tnef_contents
+from gateway.pipeline.partactions import PartActions
 from gateway.types import PartFlag
 
 
@@ -31,16 +31,20 @@ def _is_empty_text(part: Message) -> bool:
     return not data.strip()
 
 
+_PLAIN_FIRST = ("text/plain", enriched.ENRICHED, enriched.RICHTEXT, "text/html")
+_HTML_FIRST = ("text/html", "text/plain", enriched.ENRICHED, enriched.RICHTEXT)
+
+
 def choose_alternative(alternatives: list[Message], prefer_plain: bool) -> Message | None:
     """The alternative to show: text/plain first (or HTML first), never an empty one."""
-    order = ("text/plain", "text/html") if prefer_plain else ("text/html", "text/plain")
+    order = _PLAIN_FIRST if prefer_plain else _HTML_FIRST
     by_rank: list[tuple[int, int, Message]] = []
     for position, part in enumerate(alternatives):
         ctype = mi.content_type(part)
         if ctype in order and not _is_empty_text(part):
             rank = order.index(ctype)
         elif ctype.startswith("multipart/"):
-            rank = 2 if prefer_plain else 0  # related/mixed wrapping the HTML alternative
+            rank = len(order) if prefer_plain else 0  # related/mixed wrapping the HTML
         else:
             continue
         by_rank.append((rank, -position, part))  # equal rank: the later, more faithful one
@@ -52,16 +56,15 @@ def choose_alternative(alternatives: list[Message], prefer_plain: bool) -> Messa
 _ENCODED = frozenset({"base64", "quoted-printable"})
 
 
-class _Walker:
-    def __init__(self, ctx: Context) -> None:
-        self.ctx = ctx
-        self.language = ctx.settings.language
-        self.limit = ctx.settings.limits.max_decoded_part_bytes
+class _Walker(PartActions):
+    """Reading order and the choice of parts; what happens to each part is PartActions'."""
 
     def walk(self, part: Message, quote: int) -> None:
         self.ctx.check_deadline()
         ctype = mi.content_type(part)
-        if ctype in mi.NESTED_TYPES:
+        if ctype in pointers.TYPES:
+            self.pointer(part, ctype)
+        elif ctype in mi.NESTED_TYPES:
             self.nested(part, quote)
         elif ctype in mi.REPORT_TEXT_TYPES and part.is_multipart():
             self.report_blocks(part, quote)
@@ -102,7 +105,7 @@ class _Walker:
     def drop_alternative(self, part: Message, quote: int) -> None:
         """An alternative not shown: its text is the same content; anything else is listed."""
         ctype = mi.content_type(part)
-        if ctype in mi.BODY_TYPES:
+        if ctype in mi.BODY_TYPES or ctype in enriched.TYPES:
             return
         if ctype in mi.CALENDAR_TYPES:
             self.leaf(part, ctype, quote)
@@ -129,11 +132,12 @@ class _Walker:
             self.remove(part, "attachment", [])
         elif ctype in mi.BODY_TYPES and not attached:
             self.body(part, PieceKind.HTML if ctype == "text/html" else PieceKind.PLAIN, quote)
+        elif ctype in enriched.TYPES and not attached:
+            self.enriched_text(part, ctype, quote)
         elif ctype in mi.REPORT_TEXT_TYPES:
             self.body(part, PieceKind.PLAIN, quote)
         elif ctype.startswith("multipart/"):  # no usable boundary: the parser left it as text
-            self.ctx.report.warn(f"{ctype} without a usable boundary was read as text")
-            self.body(part, PieceKind.PLAIN, quote)
+            self.broken_multipart(part, ctype, quote)
         elif ctype in mi.CALENDAR_TYPES:
             self.calendar(part, quote)
         elif ctype in mi.TNEF_TYPES or mi.filename(part).lower() == "winmail.dat":
@@ -143,67 +147,15 @@ class _Walker:
             self.ctx.note(label(self.language, "signature_removed"))
         elif ctype in mi.ENCRYPTED_TYPES:
             self.encrypted([part], quote)
+        elif ctype.startswith("text/") and not attached:  # RFC 2046 §4.1.4: read as plain
+            self.ctx.report.warn(f"{ctype[:60]} shown as plain text")
+            self.body(part, PieceKind.PLAIN, quote)
         else:
             inline = ctype.startswith("image/") and (
                 mi.disposition(part) == "inline" or bool(mi.content_id(part))
             )
             flags = [PartFlag.INLINE_IMAGE] if inline else []
             self.remove(part, "inline-image" if inline else "attachment", flags)
-
-    def body(self, part: Message, kind: PieceKind, quote: int) -> None:
-        data, cut = mi.payload(part, self.limit)
-        if b"\x00" in data[:8192]:  # e.g. a gzip whose type lost its subtype: not text at all
-            self.ctx.report.warn("a part declared as text holds binary data")
-            self.remove(part, "attachment", [], data=data)
-            return
-        name = mi.filename(part)
-        if name:  # an inline text attachment: shown, and named so the reader knows it was one
-            self.text(label(self.language, "attached_text", name=name), quote)
-        charset = mi.charset(part)
-        if self.ctx.body_charset_hint is None and charset:
-            self.ctx.body_charset_hint = charset
-        if cut:
-            self.ctx.report.warn("a body part was damaged or cut at the size limit")
-        self.ctx.pieces.append(BodyPiece(kind, payload=data, charset=charset, quote=quote))
-
-    def text(self, text: str, quote: int) -> None:
-        if text.strip():
-            self.ctx.pieces.append(BodyPiece(PieceKind.TEXT, text=text, quote=quote))
-
-    def report_blocks(self, part: Message, quote: int) -> None:
-        """message/delivery-status and kin: the parser split them into header blocks."""
-        blocks = []
-        for block in children(part):
-            lines = [f"{name}: {decode_header_value(value)}" for name, value in block.items()]
-            blocks.append("\n".join(lines))
-        self.text("\n\n".join(blocks), quote)
-
-    def calendar(self, part: Message, quote: int) -> None:
-        data, _ = mi.payload(part, self.limit)
-        summary = summarize_calendar(data, self.language, mi.charset(part))
-        self.text(f"{label(self.language, 'calendar')}\n{summary}", quote)
-        self.remove(part, "calendar", [PartFlag.CALENDAR], data=data)
-
-    def tnef(self, part: Message, quote: int) -> None:
-        data, _ = mi.payload(part, self.limit)
-        contents = tnef_contents(data, self.language)
-        for warning in contents.warnings:
-            self.ctx.report.warn(f"winmail.dat: {warning}")
-        names = ", ".join(name for name, _ in contents.items)
-        detail = f"contains: {names}"[:300] if names else ""
-        self.remove(part, "tnef", [PartFlag.TNEF], data=data, detail=detail)
-        for name, payload in contents.items:
-            self.ctx.remove(
-                payload, filename=name, declared_type="", reason="tnef-item", flags=[PartFlag.TNEF]
-            )
-        if contents.body_text.strip():
-            self.text(f"{label(self.language, 'tnef_body')}\n{contents.body_text}", quote)
-
-    def encrypted(self, parts: list[Message], quote: int) -> None:
-        for part in parts:
-            self.remove(part, "encrypted", [PartFlag.ENCRYPTED_MESSAGE])
-        self.text(label(self.language, "encrypted_body"), quote)
-        self.ctx.note(label(self.language, "encrypted_note"))
 
     def nested(self, part: Message, quote: int) -> None:
         kids = children(part)
@@ -236,31 +188,6 @@ class _Walker:
         if parts > limits.max_parts or depth > limits.max_mime_depth:
             raise QuarantineWhole("too-many-parts" if parts > limits.max_parts else "too-deep")
         return inner
-
-    def remove(
-        self,
-        part: Message,
-        reason: str,
-        flags: list[PartFlag],
-        *,
-        data: bytes | None = None,
-        detail: str = "",
-    ) -> None:
-        if part.is_multipart():  # e.g. a multipart inside multipart/related: list its leaves
-            for kid in children(part):
-                self.remove(kid, reason, flags)
-            return
-        cut = False
-        if data is None:
-            data, cut = mi.payload(part, self.limit)
-        self.ctx.remove(
-            data,
-            filename=mi.filename(part),
-            declared_type=mi.content_type(part),
-            reason=reason,
-            flags=[*flags, PartFlag.TRUNCATED] if cut else flags,
-            detail=detail,
-        )
 
 
 class Structure:

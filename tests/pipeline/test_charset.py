@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import email.policy
 from email.parser import BytesParser
 from pathlib import Path
@@ -238,3 +239,118 @@ def test_latin1_is_not_mistaken_for_kanji(text: str) -> None:
         assert decoded.charset not in ("cp932", CP51932)
         assert decoded.text.startswith(text.split()[0][:2]) and "ä" in decoded.text
     assert decode_bytes("Männer und Frauen".encode("cp1252"), None).text == "Männer und Frauen"
+
+
+# --- UTF-16 and UTF-32 (.NET, PowerShell) ---------------------------------------------------
+
+WIDE_TEXT = "請求書をお送りします。\r\nInvoice № 42 – Müller ①\r\n"
+ASCII_TEXT = "Hello, world. Plain ASCII text from PowerShell\r\n"
+
+
+@pytest.mark.parametrize(
+    ("label", "data", "codec"),
+    [
+        ("utf-16", codecs.BOM_UTF16_LE + WIDE_TEXT.encode("utf-16-le"), "utf-16-le"),
+        ("utf-16", codecs.BOM_UTF16_BE + WIDE_TEXT.encode("utf-16-be"), "utf-16-be"),
+        ("utf-16", WIDE_TEXT.encode("utf-16-le"), "utf-16-le"),  # .NET: no BOM, little-endian
+        ("UTF-16", WIDE_TEXT.encode("utf-16-be"), "utf-16-be"),  # RFC 2781's reading
+        ("utf-16le", WIDE_TEXT.encode("utf-16-le"), "utf-16-le"),
+        ("unicode", WIDE_TEXT.encode("utf-16-le"), "utf-16-le"),  # Windows' own name for it
+        ("utf-32", WIDE_TEXT.encode("utf-32"), "utf-32-le"),
+        ("utf-32be", WIDE_TEXT.encode("utf-32-be"), "utf-32-be"),
+        (None, codecs.BOM_UTF16_LE + WIDE_TEXT.encode("utf-16-le"), "utf-16-le"),
+        ("us-ascii", codecs.BOM_UTF16_LE + WIDE_TEXT.encode("utf-16-le"), "utf-16-le"),
+        (None, ASCII_TEXT.encode("utf-16-le"), "utf-16-le"),
+        (None, ASCII_TEXT.encode("utf-16-be"), "utf-16-be"),
+    ],
+)
+def test_wide_unicode_decodes_by_bom_label_or_zero_pattern(
+    label: str | None, data: bytes, codec: str
+) -> None:
+    decoded = decode_bytes(data, label)
+    assert decoded.charset == codec
+    assert decoded.text in (WIDE_TEXT, ASCII_TEXT)
+
+
+def test_wide_unicode_cut_inside_a_character_is_not_exact() -> None:
+    decoded = decode_bytes(WIDE_TEXT.encode("utf-16-le")[:-1], "utf-16")
+    assert decoded.text == WIDE_TEXT[:-1] and not decoded.exact
+
+
+@given(st.text(alphabet=st.sampled_from("あいう漢字カナ①髙abcXYZ 0123\n.,-ÄéΩ"), max_size=200))
+def test_wide_unicode_round_trip(text: str) -> None:
+    line = text + "\r\n"  # unmarked UTF-16: a body has line breaks to tell the order by
+    assert decode_bytes(line.encode("utf-16-le"), "utf-16").text == line
+    for label, data in (
+        ("utf-16", text.encode("utf-16")),
+        ("utf-16be", text.encode("utf-16-be")),
+        ("utf-32", text.encode("utf-32")),
+        ("utf-32le", text.encode("utf-32-le")),
+    ):
+        assert decode_bytes(data, label).text == text, (label, data)
+
+
+# --- the ISO-2022-JP family -----------------------------------------------------------------
+
+# Where CP50221 (Windows) and the stdlib's JIS tables name a JIS X 0208 character differently.
+_CP932_TWINS = str.maketrans("\u301c\u2016\u2212\u00a2\u00a3\u00ac\u2014", "～∥－￠￡￢―")
+
+ISO2022JP2_ALPHABET = (
+    "あア漢字。abc \n"  # JIS X 0208 and ASCII
+    "ÀéßñÿΩαβγΆ"  # Latin-1 and Greek: G2 designations and single shifts
+    "가나다한국어"  # KS C 5601
+    "中文简体们这"  # GB 2312
+    "丂丄丅丌"  # JIS X 0212
+    "～―∥"  # where the tables differ
+)
+
+
+@given(st.text(alphabet=st.sampled_from(ISO2022JP2_ALPHABET), max_size=80))
+def test_iso2022jp2_decodes_as_the_stdlib_does(text: str) -> None:
+    data = text.encode("iso2022_jp_2")
+    decoded = decode_bytes(data, "ISO-2022-JP-2")
+    assert decoded.exact, decoded.warnings
+    assert decoded.text.translate(_CP932_TWINS) == data.decode("iso2022_jp_2").translate(
+        _CP932_TWINS
+    )
+
+
+@given(st.text(alphabet=st.sampled_from("あ漢字abc 俱剝𠮟𠀋𡈽𪚲丂①髙\n"), max_size=60))
+def test_iso2022jp_2004_and_3_decode_as_the_stdlib_does(text: str) -> None:
+    for codec in ("iso2022_jp_2004", "iso2022_jp_3"):
+        try:
+            data = text.encode(codec)
+        except UnicodeEncodeError:  # -3 lacks the 2004 additions (俱 剝 𠮟)
+            continue
+        decoded = decode_bytes(data, codec.replace("_", "-").replace("2022", "-2022"))
+        assert decoded.exact, (codec, data)
+        assert decoded.text == data.decode(codec), (codec, data)
+
+
+@pytest.mark.parametrize(
+    ("data", "text"),
+    [
+        (b"\x1b$A=g\x1b(B", "界"),  # GB 2312, 3-byte designation
+        (b"\x1b$(A=g\x1b(B", "界"),  # GB 2312, 4-byte form
+        (b"\x1b$(C\x30\x21\x1b(B", "가"),  # KS C 5601
+        (b"\x1b$(D\x30\x21\x1b(B", "丂"),  # JIS X 0212
+        (b"\x1b$(B\x30\x21\x1b(B", "亜"),  # JIS X 0208, 4-byte form
+        (b"\x1b.A\x1bNi\x1bN_", "éß"),  # Latin-1 G2, single shift
+        (b"\x1b.F\x1bNa\x1bNi", "αι"),  # Greek G2, single shift
+        (b"\x1b$(O\x2e\x21\x1b(B", "\u4ff1"),  # JIS X 0213 plane 1 (-3)
+        (b"\x1b$(Q\x4f\x54\x1b(B", "\U00020b9f"),  # plane 1, 1-47-52: 𠮟
+        (b"\x1b$(P\x21\x21\x1b(B", "\U00020089"),  # plane 2
+    ],
+)
+def test_every_designation_decodes(data: bytes, text: str) -> None:
+    decoded = decode_bytes(data, "iso-2022-jp")
+    assert decoded.text == text and decoded.exact, decoded
+
+
+def test_single_shift_without_designation_is_read_as_latin1_with_a_warning() -> None:
+    decoded = decode_bytes(b"caf\x1bNi", "iso-2022-jp-2")
+    assert decoded.text == "café" and decoded.warnings
+
+
+def test_unlabelled_iso2022jp2_is_detected() -> None:
+    assert decode_bytes("Ωméga 한국".encode("iso2022_jp_2"), None).text == "Ωméga 한국"

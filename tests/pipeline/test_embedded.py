@@ -277,3 +277,26 @@ def test_base64_run_cut_short_at_the_end_of_the_text() -> None:
     lines = base64.encodebytes(os.urandom(216)).decode().splitlines()  # 4 lines, no last newline
     out, found = extract_embedded("see:\n" + "\n".join(lines))
     assert out == "see:\n\x00EMBEDDED:0\x00\n" and len(found) == 1
+
+
+# --- one long base64 line; uuencode with short lines ------------------------------------------
+
+
+def test_a_single_long_base64_line_is_cut_out() -> None:
+    data = bytes(range(256)) * 8
+    text = "see:\n  " + base64.b64encode(data).decode() + "\nthanks\n"
+    out, found = extract_embedded(text)
+    assert out == "see:\n\x00EMBEDDED:0\x00\nthanks\n" and found[0].payload == data
+
+
+def test_long_lines_that_are_not_base64_stay() -> None:
+    for line in ("a" * 2000, "x1" * 1000, "word " * 400, "https://example.com/" + "a1B" * 400):
+        assert extract_embedded(f"head\n{line}\ntail\n")[1] == []
+
+
+@pytest.mark.parametrize("width", [3, 15, 30, 40, 45])
+def test_uuencode_with_any_line_length(width: int) -> None:
+    data = bytes(range(200))
+    lines = "".join(binascii.b2a_uu(data[i : i + width]).decode() for i in range(0, 200, width))
+    out, found = extract_embedded(f"hi\nbegin 644 f.bin\n{lines}`\nend\nbye\n")
+    assert out == "hi\n\x00EMBEDDED:0\x00\nbye\n" and found[0].payload == data

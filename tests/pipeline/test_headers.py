@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import email.policy
+import itertools
 from email.header import Header
 from email.message import Message
 from email.parser import BytesParser
@@ -20,6 +21,7 @@ from gateway.pipeline.headers import (
     part_filename,
     safe_filename,
 )
+from gateway.pipeline.jiscodec import encode_iso2022jp
 
 GOLDEN = Path(__file__).resolve().parents[1] / "data" / "golden"
 COMPAT32 = BytesParser(policy=email.policy.compat32)
@@ -233,3 +235,51 @@ def test_sender_cannot_forge_the_encoded_word_placeholder() -> None:
         b"From: mutaikaew3x mutaikaew0x =?UTF-8?B?5pel5pys?= <a@example.jp>\r\n\r\n"
     )
     assert dict(output_headers(msg))["From"] == "mutaikaew3x mutaikaew0x 日本 <a@example.jp>"
+
+
+# --- RFC 2231 continuations split inside a character ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("disposition", "name"),
+    [
+        # percent-encoded UTF-8, the first piece ending one byte into 求
+        ("attachment; filename*0*=UTF-8''%E8%AB%8B%E6; filename*1*=%B1%82.pdf", "請求.pdf"),
+        # an encoded piece, then a plain piece holding the raw rest of the character
+        ("attachment; filename*0*=UTF-8''%E8%AB; filename*1=\udc8b.pdf", "請.pdf"),
+        # raw 8-bit Shift_JIS split between quoted pieces (ソ ends in 0x5C, a backslash)
+        ('attachment; filename*0="\udc95\\"; filename*1="\udc8e\udca6.txt"', "表示.txt"),
+        # pieces out of order
+        ('attachment; filename*1="b.txt"; filename*0="a"', "ab.txt"),
+    ],
+)
+def test_continuations_are_joined_as_bytes(disposition: str, name: str) -> None:
+    assert part_filename(attachment(disposition)) == name
+
+
+NAME_ALPHABET = st.sampled_from("abcXYZ019 -_請求書見積（）①髙ソ表示カナ😀")
+
+
+def _encoded(name: str, charset: str) -> bytes:
+    if charset == "iso-2022-jp":
+        return encode_iso2022jp(name)
+    return name.encode("cp932" if charset == "shift_jis" else charset)
+
+
+@given(
+    st.text(alphabet=NAME_ALPHABET, min_size=1, max_size=30),
+    st.sampled_from(["utf-8", "shift_jis", "iso-2022-jp"]),
+    st.lists(st.integers(0, 200), max_size=4),
+)
+def test_any_rfc2231_split_decodes_to_the_name(name: str, charset: str, cuts: list[int]) -> None:
+    """Whatever bytes the pieces are cut at, the name comes back whole."""
+    if charset != "utf-8" and "😀" in name:
+        name = name.replace("😀", "")
+    data = _encoded(name + ".pdf", charset)
+    percent = "".join(f"%{b:02X}" for b in data)
+    edges = sorted({min(c, len(data)) * 3 for c in cuts} | {0, len(percent)})
+    pieces = [percent[a:b] for a, b in itertools.pairwise(edges) if a < b]
+    params = [f"filename*{i}*={p}" for i, p in enumerate(pieces)]
+    params[0] = params[0].replace("*=", f"*={charset}''", 1)
+    part = attachment("attachment; " + "; ".join(params))
+    assert part_filename(part) == safe_filename(name + ".pdf")

@@ -172,7 +172,7 @@ def test_encrypted_zip_is_flagged_and_still_lists_its_members() -> None:
     part = describe_removed(raw, filename="見積書.zip", declared_type="application/zip", reason="a")
     assert PartFlag.ENCRYPTED_ARCHIVE in part.flags
     assert PartFlag.ARCHIVE in part.flags
-    assert part.detail == "contains: 見積書.xlsx, readme.txt"
+    assert part.detail == "含まれるファイル: 見積書.xlsx, readme.txt"
 
 
 def test_plain_zip_is_not_encrypted() -> None:
@@ -184,7 +184,7 @@ def test_plain_zip_is_not_encrypted() -> None:
 def test_cp932_member_names_and_dangerous_members_first() -> None:
     raw = _cp932_zip({"資料/予算.xlsx": b"x", "請求書.pdf.exe": b"MZ"})
     part = describe_removed(raw, filename="a.zip", declared_type="application/zip", reason="a")
-    assert part.detail == "contains: 請求書.pdf.exe, 資料/予算.xlsx"
+    assert part.detail == "含まれるファイル: 請求書.pdf.exe, 資料/予算.xlsx"
     assert PartFlag.DANGEROUS_EXTENSION in part.flags
 
 
@@ -196,8 +196,8 @@ def test_member_listing_is_capped_and_detail_is_short() -> None:
     assert listing.total == 1500
     part = describe_removed(raw, filename="big.zip", declared_type="application/zip", reason="a")
     assert len(part.detail) <= parts.MAX_DETAIL
-    assert part.detail.startswith("contains: dir/file0000.txt")
-    assert part.detail.endswith("more)")
+    assert part.detail.startswith("含まれるファイル: dir/file0000.txt")
+    assert part.detail.endswith(" 件）")
 
 
 def test_corrupt_zip_central_directory_falls_back_to_local_headers() -> None:
@@ -205,7 +205,7 @@ def test_corrupt_zip_central_directory_falls_back_to_local_headers() -> None:
     broken = raw[: raw.find(b"PK\x01\x02")] + b"PK\x01\x02" + b"\xff" * 10  # cut directory
     part = describe_removed(broken, filename="a.zip", declared_type="application/zip", reason="a")
     assert part.size == len(broken)
-    assert part.detail == "contains: a.exe"  # still named from the local file header
+    assert part.detail == "含まれるファイル: a.exe"  # still named from the local file header
     assert "dangerous-extension" in part.flags
 
 
@@ -417,9 +417,13 @@ def test_corpus_archives_are_described() -> None:
                 payload, filename=filename, declared_type=part.get_content_type(), reason="a"
             )
             seen[f"{path}:{filename}"] = [*removed.flags, removed.detail]
-    assert seen["rspamd/zip.eml:f.zip"] == ["dangerous-extension", "archive", "contains: fake.exe"]
+    assert seen["rspamd/zip.eml:f.zip"] == [
+        "dangerous-extension",
+        "archive",
+        "含まれるファイル: fake.exe",
+    ]
     zip_doublebad = seen["rspamd/zip-doublebad.eml:f.zip"]
-    assert zip_doublebad[-1] == "contains: fake.pdf.exe"
+    assert zip_doublebad[-1] == "含まれるファイル: fake.pdf.exe"
     assert "archive" in seen["rspamd/rar4.eml:f.rar"]
 
 
@@ -453,5 +457,5 @@ def test_office_containers_list_only_dangerous_members() -> None:
     assert plain.detail == ""
     odd = make_zip({**docx, "word/embeddings/setup.exe": b"MZ"})
     part = describe_removed(odd, filename="a.docx", declared_type="", reason="a")
-    assert part.detail == "contains: word/embeddings/setup.exe"
+    assert part.detail == "含まれるファイル: word/embeddings/setup.exe"
     assert PartFlag.DANGEROUS_EXTENSION in part.flags

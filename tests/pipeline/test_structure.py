@@ -126,3 +126,61 @@ def test_base64_encoded_forward_is_decoded_and_quoted() -> None:
     text, _ = run(body)
     assert "> 件名: Inner" in text and "> forwarded words" in text
     assert base64.encodebytes(inner).decode()[:20] not in text
+
+
+# --- issue 10: text that must not be lost, parts listed for what they are -------------------
+
+
+def test_utf16_text_is_text_not_binary() -> None:
+    body = b"Content-Type: text/plain; charset=utf-16\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+    body += base64.encodebytes("PowerShell の通知\r\n".encode("utf-16-le")).replace(b"\n", b"\r\n")
+    text, removed = run(body)
+    assert "PowerShell の通知" in text and removed == []
+
+
+def test_enriched_alternative_is_chosen_over_nothing_and_unknown_text_is_shown() -> None:
+    body = (
+        b"Content-Type: multipart/alternative; boundary=a\r\n\r\n--a\r\n"
+        b"Content-Type: text/enriched\r\n\r\n<bold>Hi</bold> there\r\n--a\r\n"
+        b"Content-Type: application/rtf\r\n\r\n{\\rtf1 x}\r\n--a--\r\n"
+    )
+    text, removed = run(body)
+    assert "Hi there" in text and "<bold>" not in text and removed == ["attachment"]
+    text, removed = run(b"Content-Type: text/x-log; charset=utf-8\r\n\r\nline 1\r\n")
+    assert "line 1" in text and removed == []
+
+
+def test_a_calendar_inline_and_attached_is_summarised_once() -> None:
+    ics = (
+        b"BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nBEGIN:VEVENT\r\nSUMMARY:Review\r\n"
+        b"END:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    body = (
+        b"Content-Type: multipart/mixed; boundary=m\r\n\r\n--m\r\n"
+        b"Content-Type: text/calendar; method=REQUEST\r\n\r\n" + ics + b"--m\r\n"
+        b"Content-Type: application/ics; name=invite.ics\r\n\r\n" + ics + b"--m--\r\n"
+    )
+    text, removed = run(body)
+    assert text.count("Review") == 1 and removed == ["calendar", "calendar"]
+
+
+def test_an_empty_part_is_not_an_inline_image() -> None:
+    body = (
+        b"Content-Type: multipart/related; boundary=r\r\n\r\n"
+        b"--r\r\nContent-Type: text/plain\r\n\r\nsee image\r\n"
+        b"--r\r\nContent-Type: image/png\r\nContent-ID: <i>\r\n\r\n\r\n--r--\r\n"
+    )
+    result = sanitize(HEAD + body, SanitizeSettings())
+    assert result.report.removed == []
+    assert any("empty image/png" in w for w in result.report.warnings)
+
+
+@pytest.mark.parametrize(
+    ("language", "prefix"), [("ja", "含まれるファイル: "), ("en", "contains: ")]
+)
+def test_winmail_dat_items_are_listed_in_the_notice_language(language: str, prefix: str) -> None:
+    raw = (Path(__file__).resolve().parents[1] / "data" / "golden" / "tnef-items.eml").read_bytes()
+    result = sanitize(raw, SanitizeSettings(language=language))  # type: ignore[arg-type]
+    tnef = [p for p in result.report.removed if p.reason == "tnef"]
+    assert tnef[0].detail == f"{prefix}見積書.xlsx, run.exe"
+    assert f"{prefix}見積書.xlsx, run.exe" in body_text(result.message)
