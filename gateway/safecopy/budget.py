@@ -11,6 +11,10 @@ class Budget:
         self._lines: list[str] = []
         self._size = 0
 
+    def clear(self) -> None:
+        self._lines.clear()
+        self._size = 0
+
     @property
     def full(self) -> bool:
         """One character past the budget is kept, so the excerpt knows there was more."""

@@ -56,10 +56,18 @@ def _row(values: Iterable[Any]) -> str:
     return " | ".join(cells)
 
 
-def _with_cleaning(job: Job, read: Callable[[bytes], None]) -> None:
+def _with_cleaning(job: Job, budget: Budget, read: Callable[[bytes], None]) -> None:
+    """Read the file; if its library refuses it, read the cleaned package instead.
+
+    python-docx and python-pptx refuse macro-enabled content types, and openpyxl trips on
+    some parts it does not expect (DDE links, macro sheets); the cleaned file has neither.
+    """
     try:
         read(job.data)
-    except ValueError:  # python-docx/pptx refuse the macro-enabled content types
+    except Refusal:
+        raise
+    except Exception:
+        budget.clear()
         read(clean_package(job)[0])
 
 
@@ -75,24 +83,27 @@ def _docx(job: Job, budget: Budget) -> None:
             if budget.full:
                 return
 
-    _with_cleaning(job, read)
+    _with_cleaning(job, budget, read)
 
 
 def _xlsx(job: Job, budget: Budget) -> None:
-    book = openpyxl.load_workbook(io.BytesIO(job.data), read_only=True, data_only=True)
-    try:
-        for sheet in book.worksheets:
-            budget.add(f"[{sheet.title}]")
-            for number, values in enumerate(sheet.iter_rows(values_only=True)):
-                if number >= MAX_ROWS or budget.full:
-                    break
-                if number % 1000 == 0:
-                    job.check_time()
-                budget.add(_row(values))
-            if budget.full:
-                return
-    finally:
-        book.close()
+    def read(data: bytes) -> None:
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        try:
+            for sheet in book.worksheets:
+                budget.add(f"[{sheet.title}]")
+                for number, values in enumerate(sheet.iter_rows(values_only=True)):
+                    if number >= MAX_ROWS or budget.full:
+                        break
+                    if number % 1000 == 0:
+                        job.check_time()
+                    budget.add(_row(values))
+                if budget.full:
+                    return
+        finally:
+            book.close()
+
+    _with_cleaning(job, budget, read)
 
 
 def _shape_lines(shape: Any) -> Iterable[str]:
@@ -115,7 +126,7 @@ def _pptx(job: Job, budget: Budget) -> None:
                 if budget.full:
                     return
 
-    _with_cleaning(job, read)
+    _with_cleaning(job, budget, read)
 
 
 def _xls(job: Job, budget: Budget) -> None:

@@ -32,7 +32,7 @@ def _open(job: Job) -> Image.Image:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(job.data), formats=_FORMATS)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise Refusal(Reason.TOO_MANY_PIXELS, f"more than {limit} pixels") from None
+        raise Refusal(Reason.TOO_MANY_PIXELS, f"more pixels than the limit, {limit}") from None
     except (OSError, ValueError, SyntaxError):  # UnidentifiedImageError is an OSError
         raise Refusal(Reason.FAILED, "Pillow cannot read the image") from None
     width, height = image.size

@@ -96,7 +96,7 @@ _R_NAMESPACES = (
 _VML_RELID = "{urn:schemas-microsoft-com:office:office}relid"
 # Containers that must not stay empty once what they held is gone.
 _PRUNABLE = {"oleObjects", "controls", "AlternateContent", "Choice", "Fallback",
-             "externalReferences", "hyperlinks", "definedNames"}  # fmt: skip
+             "externalReferences", "hyperlinks", "definedNames", "object"}  # fmt: skip
 
 
 def _danger(rel: Rel, package: Package) -> str | None:

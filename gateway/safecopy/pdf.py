@@ -73,6 +73,8 @@ def _scale(width: float, height: float, job: Job) -> float:
     most = job.settings.limits.max_page_pixels
     if width * height * scale * scale > most:
         scale = math.sqrt(most / (width * height))
+        while math.ceil(width * scale) * math.ceil(height * scale) > most:  # PDFium rounds up
+            scale *= 0.99
     if min(width, height) * scale < 1:
         raise Refusal(Reason.TOO_MANY_PIXELS, "a page is too long and thin to render")
     return scale
@@ -133,8 +135,9 @@ def rebuild(job: Job, pdf: pdfium.PdfDocument) -> tuple[bytes, list[str]]:
         # again to hash its pixels; the job's directory is private and removed afterwards.
         jpeg = folder / f"page{number}.jpg"
         px_w, px_h = _jpeg(page, scale, jpeg)
-        # The page size follows the rendered bitmap, so rotation and the crop box come along.
-        size = (px_w / scale, px_h / scale)
+        # The page's own size in points; its orientation follows the bitmap, so a /Rotate
+        # of 90 or 270 comes along.
+        size = (width, height) if (px_w >= px_h) == (width >= height) else (height, width)
         canvas.setPageSize(size)
         canvas.drawImage(str(jpeg), 0, 0, *size)
         if job.settings.pdf_text_layer and _text_layer(canvas, page):

