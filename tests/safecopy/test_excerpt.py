@@ -102,7 +102,8 @@ def test_opendocument_text(runner: SafeCopyRunner) -> None:
     content = (
         '<?xml version="1.0" encoding="UTF-8"?><office:document-content xmlns:office='
         '"urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:text="urn:oasis:names:tc:'
-        'opendocument:xmlns:text:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0">'
+        'opendocument:xmlns:text:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:'
+        'table:1.0">'
         "<office:body><office:text><text:h>議事録</text:h><text:p>出席者：<text:span>3名</text:span>"
         "</text:p><table:table><table:table-row><table:table-cell><text:p>a</text:p>"
         "</table:table-cell><table:table-cell><text:p>b</text:p></table:table-cell>"
