@@ -28,7 +28,7 @@ _LINE = re.compile(
 )
 _QUOTES = {"「": "」", "『": "』", "【": "】", '"': '"', "'": "'", "“": "”", "[": "]", "<": ">"}
 _TRAILING = "。．.、,，)）」』】>!！?？"
-_LATER_SEPARATOR = re.compile(r"[:：=＝]\s*(\S.*)$")
+_LATER_SEPARATOR = re.compile(r"[:：=＝](?!//)\s*(\S.*)$")  # not the colon of a URL
 # A line of another field ("ファイル名：見積.zip") or a file name is not the password.
 _FIELD = re.compile(r"[^\x00-\x7f][:：]|：|\.(?:zip|pdf|docx?|xlsx?|pptx?|csv|txt|lzh|7z)$", re.I)
 _HIRAGANA = re.compile("[\u3041-\u309f]")
