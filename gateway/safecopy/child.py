@@ -46,7 +46,10 @@ def _confine(tmpdir: str, limits: SafeCopyLimitsSettings) -> None:
     signal.signal(signal.SIGXCPU, _on_xcpu)
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG
     os.chdir(tmpdir)
-    os.environ["TMPDIR"] = os.environ["HOME"] = tmpdir
+    # Nothing of the gateway's environment (a relay password, say) is the converter's business.
+    path = os.environ.get("PATH", "/usr/bin:/bin")
+    os.environ.clear()
+    os.environ.update(PATH=path, LANG="C.UTF-8", TMPDIR=tmpdir, HOME=tmpdir)
     tempfile.tempdir = tmpdir
 
 

@@ -83,7 +83,9 @@ def _scale(width: float, height: float, job: Job) -> float:
 def _jpeg(page: pdfium.PdfPage, scale: float, path: Path) -> tuple[int, int]:
     """The page as a JPEG file in the job's private directory; its pixel size."""
     image = page.render(scale=scale, draw_annots=True, may_draw_forms=False).to_pil()
-    image.convert("RGB").save(path, "JPEG", quality=JPEG_QUALITY, optimize=True)
+    if image.mode != "RGB":
+        image = image.convert("RGB")
+    image.save(path, "JPEG", quality=JPEG_QUALITY)
     return image.width, image.height
 
 
