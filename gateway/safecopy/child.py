@@ -36,6 +36,9 @@ def _on_xcpu(signum: int, frame: FrameType | None) -> None:
 
 
 def _confine(tmpdir: str, limits: SafeCopyLimitsSettings) -> None:
+    # A process group of its own: the runner ends the group, so whatever the converter started
+    # (LibreOffice and its children) goes with it, even when the converter is killed.
+    os.setsid()
     memory = limits.max_memory_bytes
     cpu = limits.max_cpu_seconds
     files = max(limits.max_output_bytes, limits.max_input_bytes) * 2

@@ -11,10 +11,7 @@ LibreOffice copied from the original (links, attachments, form fields) crosses.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import shutil
-import signal
 import subprocess
 from pathlib import Path
 
@@ -62,23 +59,16 @@ def to_pdf(job: Job) -> bytes:
         "--convert-to", "pdf", "--outdir", str(work / "out"), str(source),
     ]  # fmt: skip
     job.check_time()
-    # A session of its own, so a timeout ends soffice.bin and not only its launcher.
+    # soffice stays in the converter's process group, which the runner ends afterwards.
     process = subprocess.Popen(
-        command,
-        cwd=work,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
+        command, cwd=work, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    )  # fmt: skip
     try:
         process.wait(timeout=max(1.0, job.seconds_left()))
     except subprocess.TimeoutExpired:
+        process.kill()
         raise Refusal(Reason.TIMEOUT, "LibreOffice did not finish in time") from None
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
     result = work / "out" / (source.stem + ".pdf")
     if not result.is_file() or result.stat().st_size == 0:
         raise Refusal(Reason.FAILED, "LibreOffice could not convert the file")

@@ -92,6 +92,7 @@ class Package:
         if CONTENT_TYPES not in parts:
             raise Refusal(Reason.FAILED, "not an Office Open XML package (no content types)")
         self.types = parse_xml(parts[CONTENT_TYPES])
+        self._index: tuple[dict[str, str], dict[str, str]] | None = None
 
     @classmethod
     def read(cls, data: bytes, limits: SafeCopyLimitsSettings) -> Package:
@@ -117,18 +118,30 @@ class Package:
 
     # --- content types ------------------------------------------------------------------------
 
+    def _type_index(self) -> tuple[dict[str, str], dict[str, str]]:
+        """(overrides by lower-case part name, defaults by extension), built once per change."""
+        if self._index is None:
+            overrides: dict[str, str] = {}
+            defaults: dict[str, str] = {}
+            for entry in self.types:
+                content_type = str(entry.get("ContentType", ""))
+                if local(entry) == "Override":
+                    part = str(entry.get("PartName", "")).lstrip("/").lower()
+                    overrides.setdefault(part, content_type)
+                elif local(entry) == "Default":
+                    defaults.setdefault(str(entry.get("Extension", "")).lower(), content_type)
+            self._index = (overrides, defaults)
+        return self._index
+
     def content_type(self, name: str) -> str:
-        for entry in self.types.iterfind(f"{{{CT_NS}}}Override"):
-            if entry.get("PartName", "").lstrip("/").lower() == name.lower():
-                return str(entry.get("ContentType", ""))
+        overrides, defaults = self._type_index()
+        if name.lower() in overrides:
+            return overrides[name.lower()]
         base = posixpath.basename(name)  # "_rels/.rels" has the extension "rels"
-        ext = base.rpartition(".")[2].lower() if "." in base else ""
-        for entry in self.types.iterfind(f"{{{CT_NS}}}Default"):
-            if entry.get("Extension", "").lower() == ext:
-                return str(entry.get("ContentType", ""))
-        return ""
+        return defaults.get(base.rpartition(".")[2].lower() if "." in base else "", "")
 
     def set_override(self, name: str, content_type: str) -> None:
+        self._index = None
         for entry in self.types.iterfind(f"{{{CT_NS}}}Override"):
             if entry.get("PartName", "").lstrip("/").lower() == name.lower():
                 entry.set("ContentType", content_type)
@@ -139,6 +152,7 @@ class Package:
 
     def drop_types(self, parts: set[str], content_types: set[str]) -> None:
         """Overrides of removed parts, and Defaults that name a removed type."""
+        self._index = None
         lowered = {p.lower() for p in parts}
         for entry in list(self.types):
             name = entry.get("PartName", "").lstrip("/").lower()

@@ -94,6 +94,24 @@ def _bmp_text(text: str) -> str:
     return "".join(ch for ch in text if ch.isprintable() and ord(ch) < 0x10000)
 
 
+Box = tuple[float, float, float, float]
+
+
+def _lines(boxes: list[Box]) -> list[Box]:
+    """Neighbouring boxes of one line joined (LibreOffice, for one, places CJK glyph by glyph)."""
+    joined: list[Box] = []
+    for x0, y0, x1, y1 in boxes:
+        if joined:
+            a0, b0, a1, b1 = joined[-1]
+            height = max(b1 - b0, y1 - y0, 1.0)
+            same_line = abs(y0 - b0) < 0.3 * height and abs(y1 - b1) < 0.3 * height
+            if same_line and -1 <= x0 - a1 < 2 * height:
+                joined[-1] = (a0, min(b0, y0), max(a1, x1), max(b1, y1))
+                continue
+        joined.append((x0, y0, x1, y1))
+    return joined
+
+
 def _text_layer(canvas: Canvas, page: pdfium.PdfPage) -> bool:
     """Invisible lines at the places PDFium finds them; False when the page has none."""
     if page.get_rotation() % 360:
@@ -103,12 +121,13 @@ def _text_layer(canvas: Canvas, page: pdfium.PdfPage) -> bool:
     rects = textpage.count_rects()
     if rects == 0 or rects > MAX_TEXT_RECTS:
         return False
-    for index in range(rects):
-        x0, y0, x1, y1 = textpage.get_rect(index)
-        line = _bmp_text(textpage.get_text_bounded(x0, y0, x1, y1))
+    for x0, y0, x1, y1 in _lines([textpage.get_rect(i) for i in range(rects)]):
+        line = _bmp_text(textpage.get_text_bounded(x0, y0, x1, y1)).strip()
         size = y1 - y0
-        if not line.strip() or size <= 0 or x1 <= x0:
+        if not line or size <= 0 or x1 <= x0:
             continue
+        if len(line) == 1:
+            line += " "  # PDFium reads no text object of a single CJK character back
         natural = pdfmetrics.stringWidth(line, TEXT_FONT, size)
         text = canvas.beginText(x0 - left, y0 - bottom + size * 0.12)
         text.setTextRenderMode(3)

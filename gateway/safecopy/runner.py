@@ -15,8 +15,10 @@ reason; the original is never handed back in its place.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import multiprocessing.forkserver
+import os
 import pickle
 import shutil
 import signal
@@ -190,6 +192,7 @@ class SafeCopyRunner:
         )
         process.start()
         theirs.close()
+        raw: bytes | None = None
         try:
             ours.send((task, job))
             wait = max(0.0, job.deadline - time.monotonic()) + KILL_GRACE
@@ -198,14 +201,20 @@ class SafeCopyRunner:
             most = max(limits.max_output_bytes, limits.max_zip_total_bytes) + ANSWER_OVERHEAD
             raw = ours.recv_bytes(most)
         except (EOFError, OSError):
-            process.join(KILL_GRACE)
-            return _died(process.exitcode, limits.max_cpu_seconds)
+            pass  # a dead converter: its exit status says why
         finally:
             ours.close()
-            if process.is_alive():
-                process.kill()
+            # The converter's whole process group (see child._confine), before the converter
+            # is reaped, so the group id cannot yet belong to anyone else. A converter that is
+            # already dead keeps the exit status it died with.
+            if process.pid:  # never 0: that would be our own group
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(process.pid, signal.SIGKILL)
             process.join()
+            exitcode = process.exitcode
             process.close()
+        if raw is None:
+            return _died(exitcode, limits.max_cpu_seconds)
         try:
             return load_result(raw)
         except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import collections
 import os
 import signal
+import subprocess
 import time
 from pathlib import Path
 
@@ -58,3 +59,11 @@ def echo_workdir(job: Job) -> SafeCopy:
 
 def returns_original(job: Job) -> SafeCopy:
     return SafeCopy(job.data, "x", "application/pdf")
+
+
+def spawn_and_hang(job: Job) -> SafeCopy:
+    """Starts a program (as LibreOffice would be) and hangs; job.filename says where to tell."""
+    helper = subprocess.Popen(["sleep", "600"])
+    Path(job.filename).write_text(str(helper.pid))
+    time.sleep(3600)
+    raise AssertionError("unreachable")

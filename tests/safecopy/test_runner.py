@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -89,3 +90,23 @@ def test_the_original_never_passes_for_a_refused_file(runner: SafeCopyRunner) ->
     garbage = b"%PDF-1.7\n" + os.urandom(4000)
     result = runner.convert(garbage, "a.pdf", PDF)
     assert isinstance(result, NoSafeCopy) and result.reason is Reason.FAILED
+
+
+def _gone(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(")")[-1].split()[0] == "Z"  # exited, not yet reaped
+    except FileNotFoundError:
+        return True
+
+
+def test_programs_the_converter_started_end_with_it(tmp_path: Path) -> None:
+    runner = _runner("spawn_and_hang", max_seconds=1)
+    told = tmp_path / "pid"
+    result = runner.convert(b"%PDF-", str(told), PDF)
+    assert isinstance(result, NoSafeCopy) and result.reason is Reason.TIMEOUT
+    pid = int(told.read_text())
+    deadline = time.monotonic() + 10
+    while not _gone(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _gone(pid)
