@@ -163,7 +163,8 @@ class SafeCopyLimitsSettings(_Section):
     max_image_pixels: int = Field(default=50_000_000, gt=0)  # an input image
     max_seconds: float = Field(default=60.0, gt=0)  # wall time of one conversion
     max_cpu_seconds: int = Field(default=60, gt=0)
-    max_memory_bytes: int = Field(default=2 * 1024**3, gt=0)  # address space of the converter
+    # Address space of one converter; below ~256 MiB the preloaded libraries alone do not fit.
+    max_memory_bytes: int = Field(default=2 * 1024**3, ge=256 * 1024**2)
     max_zip_entries: int = Field(default=1000, gt=0)
     max_zip_total_bytes: int = Field(default=200 * 1024 * 1024, gt=0)  # uncompressed, all levels
     max_zip_ratio: int = Field(default=200, gt=0)  # uncompressed / compressed, per entry

@@ -111,6 +111,10 @@ class SafeCopyRunner:
     def convert(self, data: bytes, filename: str, detected_type: str) -> SafeCopy | NoSafeCopy:
         kind = classify(detected_type, filename)
         task = self._convert_tasks.get(kind)
+        if kind is Kind.ENCRYPTED_OFFICE:
+            return NoSafeCopy(Reason.PASSWORD_PROTECTED, "password-protected: unlock it first")
+        if kind is Kind.ZIP:
+            return NoSafeCopy(Reason.UNSUPPORTED, "an archive: unlock() lists and copies its items")
         if task is None:
             return NoSafeCopy(Reason.UNSUPPORTED, f"no safe copy is made of {kind} files")
         if policy_for(self.settings, kind) == "none":

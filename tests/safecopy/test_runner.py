@@ -110,3 +110,20 @@ def test_programs_the_converter_started_end_with_it(tmp_path: Path) -> None:
     while not _gone(pid) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert _gone(pid)
+
+
+def test_jobs_from_several_threads(runner: SafeCopyRunner) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    pdfs = [samples.pdf([[f"文書 {n}"]]) for n in range(4)]
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda data: runner.convert(data, "a.pdf", PDF), pdfs))
+    assert all(isinstance(r, SafeCopy) for r in results)
+    assert len({r.data for r in results}) == 4  # type: ignore[union-attr]
+
+
+def test_encrypted_office_and_archives_point_to_unlock(runner: SafeCopyRunner) -> None:
+    locked = runner.convert(b"\xd0\xcf\x11\xe0", "a.docx", "application/encrypted")
+    assert isinstance(locked, NoSafeCopy) and locked.reason is Reason.PASSWORD_PROTECTED
+    archive = runner.convert(samples.zip_bytes({"a": b"a"}), "a.zip", "application/zip")
+    assert isinstance(archive, NoSafeCopy) and "unlock()" in archive.detail
