@@ -17,7 +17,8 @@ import pypdfium2.raw as pdfium_c
 import pyzipper
 from msoffcrypto.exceptions import DecryptionError, FileFormatError, ParseError
 
-from gateway.pipeline.parts import describe_removed
+from gateway.pipeline.containers import ZIP
+from gateway.pipeline.parts import describe_removed, detect_type
 from gateway.safecopy.job import Job
 from gateway.safecopy.kinds import LEGACY, OOXML, Kind
 from gateway.safecopy.pdf import open_pdf
@@ -25,7 +26,6 @@ from gateway.safecopy.results import Reason, Refusal, Unlocked, UnlockedItem
 from gateway.safecopy.ziplimits import Member, ZipBudget, members, open_zip, read_member
 
 IN_ARCHIVE = "in-archive"  # RemovedPart.reason of an item found inside
-_ZIP_MAGIC = b"PK\x03\x04"
 
 
 def password_bytes(password: str) -> list[bytes]:
@@ -75,9 +75,7 @@ def _zip(job: Job, data: bytes, prefix: str, budget: ZipBudget, keys: _Keys, dep
             job.check_time()
             content = keys.read(archive, member)
             shown = f"{prefix}/{member.name}" if prefix else member.name
-            if not content.startswith(_ZIP_MAGIC) or member.name.lower().endswith(
-                (".docx", ".xlsx", ".pptx", ".docm", ".xlsm", ".pptm", ".odt", ".ods", ".odp")
-            ):
+            if detect_type(content) != ZIP:  # Office, OpenDocument and JAR files are items
                 items.append(_item(content, shown))
             elif depth >= job.settings.limits.max_zip_depth:
                 notes.append(

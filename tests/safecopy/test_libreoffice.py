@@ -60,3 +60,13 @@ def test_without_libreoffice_the_reason_says_so() -> None:
                             "application/msword")  # fmt: skip
     assert isinstance(result, NoSafeCopy) and result.reason is Reason.NO_CONVERTER
     assert "LibreOffice" in result.detail and "not installed" in result.detail
+
+
+@needs_libreoffice
+def test_opendocument_becomes_a_rebuilt_pdf(runner: SafeCopyRunner, tmp_path: Path) -> None:
+    odt = legacy(tmp_path, samples.docx_bytes(["オープン文書"]), "c.docx", "odt")
+    assert detect_type(odt) == "application/vnd.oasis.opendocument.text"
+    result = runner.convert(odt, "c.odt", detect_type(odt))
+    assert isinstance(result, SafeCopy) and result.filename == "c.pdf"
+    excerpt = runner.excerpt(odt, "c.odt", detect_type(odt))
+    assert isinstance(excerpt, Excerpt) and excerpt.text == "オープン文書"
