@@ -3,8 +3,8 @@
 Cost and isolation: every job runs in a process of its own, forked from multiprocessing's
 "forkserver", a server process that imported the converters (pypdfium2, Pillow, reportlab,
 lxml, python-docx, openpyxl, python-pptx, msoffcrypto) once. Measured on the 2-core
-development machine: ~12 ms to start a job's process this way, against ~580 ms for a fresh
-interpreter importing the same libraries (bench/safecopy_bench.py prints both). A pool of
+development machine (bench/safecopy_bench.py): ~20 ms per job for the forked process and its
+private directory, against ~550 ms for a fresh interpreter importing the same libraries. A pool of
 long-lived children would save those milliseconds but would carry one file's library state
 into the next; a fork per job carries none, and a crash, a timeout or a kill costs only that
 job's process. The server itself runs no converter code on file bytes.
