@@ -177,6 +177,8 @@ def safe_pdf(job: Job) -> SafeCopy:
     pdf = open_pdf(job)
     try:
         data, notes = rebuild(job, pdf)
+    except pdfium.PdfiumError:
+        raise Refusal(Reason.FAILED, "PDFium could not read a page") from None
     finally:
         pdf.close()
     return SafeCopy(data, renamed(job.filename, "pdf"), "application/pdf", tuple(notes))

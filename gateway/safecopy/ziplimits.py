@@ -23,6 +23,8 @@ from gateway.safecopy.results import Reason, Refusal
 
 RATIO_FLOOR = 1024 * 1024  # smaller entries cannot bomb, and tiny ones compress absurdly well
 _UTF8_NAME = 0x800
+# pyzipper is a fork of zipfile with exception classes of its own.
+_BAD_ZIP = (zipfile.BadZipFile, zipfile.LargeZipFile, pyzipper.BadZipFile, pyzipper.LargeZipFile)
 
 
 @dataclass(slots=True)
@@ -62,7 +64,7 @@ def member_name(info: zipfile.ZipInfo) -> str:
 def open_zip(data: bytes) -> pyzipper.AESZipFile:
     try:
         return pyzipper.AESZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError):
+    except (*_BAD_ZIP, NotImplementedError, ValueError, OSError, EOFError):
         raise Refusal(Reason.FAILED, "not a readable ZIP archive") from None
 
 
@@ -93,10 +95,12 @@ def read_member(
         raise Refusal(Reason.WRONG_PASSWORD, "the password does not open the archive") from None
     except NotImplementedError:
         raise Refusal(Reason.FAILED, "the archive uses an unsupported compression") from None
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError, zlib.error, lzma.LZMAError):
+    except (*_BAD_ZIP, EOFError, OSError, ValueError, zlib.error, lzma.LZMAError):
         if member.encrypted and password is not None:
-            # ZipCrypto checks one byte of the key: 1 wrong password in 256 gets this far.
-            raise Refusal(Reason.WRONG_PASSWORD, "the password does not open the archive") from None
+            # ZipCrypto checks one byte of the key: 1 wrong password in 256 gets this far, and
+            # then only the checksum tells, the same way it tells damage.
+            detail = "the password does not open the archive (or the entry is damaged)"
+            raise Refusal(Reason.WRONG_PASSWORD, detail) from None
         raise Refusal(Reason.FAILED, "an entry of the archive is damaged") from None
     if len(data) != member.info.file_size:
         raise Refusal(Reason.FAILED, "an entry is not the size its directory says")
