@@ -1,0 +1,225 @@
+"""SafeCopyRunner: the one door through which the gateway converts, excerpts and unlocks files.
+
+Cost and isolation: every job runs in a process of its own, forked from multiprocessing's
+"forkserver", a server process that imported the converters (pypdfium2, Pillow, reportlab,
+lxml, python-docx, openpyxl, python-pptx, msoffcrypto) once. Measured on the 2-core
+development machine (bench/safecopy_bench.py): ~20 ms per job for the forked process and its
+private directory, against ~550 ms for a fresh interpreter importing the same libraries. A pool of
+long-lived children would save those milliseconds but would carry one file's library state
+into the next; a fork per job carries none, and a crash, a timeout or a kill costs only that
+job's process. The server itself runs no converter code on file bytes.
+
+Fail-closed: a refusal, a crash, a timeout or an oversized answer is a NoSafeCopy with its
+reason; the original is never handed back in its place.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import multiprocessing.forkserver
+import os
+import pickle
+import shutil
+import signal
+import tempfile
+import threading
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from gateway.config import SafeCopySettings
+from gateway.safecopy.child import child_main, outcome
+from gateway.safecopy.job import Job, Task
+from gateway.safecopy.kinds import LEGACY, OOXML, Kind, classify, policy_for
+from gateway.safecopy.results import (
+    Excerpt,
+    NoSafeCopy,
+    Opened,
+    OpenedItem,
+    Reason,
+    SafeCopy,
+    Unlocked,
+    load_result,
+)
+from gateway.safecopy.textfile import IN_PROCESS
+from gateway.types import Language
+
+IN_PROCESS_EXCERPT: Task = "gateway.safecopy.textfile:excerpt_in_process"
+
+_PDF, _OOXML = "gateway.safecopy.pdf:safe_pdf", "gateway.safecopy.ooxml_clean:safe_ooxml"
+_VIA_PDF = "gateway.safecopy.libreoffice:safe_via_pdf"
+CONVERTERS: dict[Kind, Task] = {
+    Kind.PDF: _PDF,
+    **dict.fromkeys(OOXML, _OOXML),
+    **dict.fromkeys(LEGACY, _VIA_PDF),
+    Kind.OPENDOCUMENT: _VIA_PDF,
+    Kind.IMAGE: "gateway.safecopy.image:safe_image",
+}
+EXCERPT: Task = "gateway.safecopy.excerpt:excerpt"
+UNLOCK: Task = "gateway.safecopy.ppap:unlock"
+# Imported by the server once, so that every job's process starts with them loaded; the
+# gateway's own process never imports them.
+PRELOAD = tuple(dict.fromkeys(t.partition(":")[0] for t in [*CONVERTERS.values(), EXCERPT, UNLOCK]))
+ANSWER_OVERHEAD = 1024 * 1024  # names, notes and listing around the output bytes
+KILL_GRACE = 2.0  # seconds past max_seconds before the parent kills a converter
+_preload_lock = threading.Lock()
+
+
+def _add_preload(ctx: Any) -> None:
+    # The forkserver is one per process and app.py may have set its own list: extend it.
+    with _preload_lock:
+        server = multiprocessing.forkserver._forkserver
+        current = list(getattr(server, "_preload_modules", []))
+        wanted = [m for m in PRELOAD if m not in current]
+        if wanted:
+            ctx.set_forkserver_preload([*current, *wanted])
+
+
+def _died(exitcode: int | None, limits_cpu: int) -> NoSafeCopy:
+    if exitcode is not None and exitcode in (-signal.SIGXCPU, -signal.SIGKILL):
+        return NoSafeCopy(Reason.TIMEOUT, f"killed at the CPU limit ({limits_cpu} s) or by the OS")
+    if exitcode is not None and exitcode < 0:
+        return NoSafeCopy(Reason.CRASHED, f"the converter died (signal {-exitcode})")
+    return NoSafeCopy(Reason.CRASHED, f"the converter ended without an answer (exit {exitcode})")
+
+
+class SafeCopyRunner:
+    """Thread-safe; at most settings.max_concurrent converter processes at once."""
+
+    def __init__(
+        self,
+        settings: SafeCopySettings,
+        *,
+        tasks: Mapping[Kind, Task] | None = None,
+        temp_dir: str | Path | None = None,
+    ) -> None:
+        self.settings = settings
+        self._convert_tasks: Mapping[Kind, Task] = CONVERTERS if tasks is None else tasks
+        self._temp_dir = str(temp_dir) if temp_dir is not None else None
+        self._slots = threading.BoundedSemaphore(settings.max_concurrent)
+        self._ctx = multiprocessing.get_context("forkserver")
+        _add_preload(self._ctx)
+
+    def warm(self) -> None:
+        """Start the fork server now rather than on the first job (~0.5 s)."""
+        multiprocessing.forkserver.ensure_running()
+
+    # --- the three services ---------------------------------------------------------------
+
+    def convert(self, data: bytes, filename: str, detected_type: str) -> SafeCopy | NoSafeCopy:
+        kind = classify(detected_type, filename)
+        task = self._convert_tasks.get(kind)
+        if kind is Kind.ENCRYPTED_OFFICE:
+            return NoSafeCopy(Reason.PASSWORD_PROTECTED, "password-protected: unlock it first")
+        if kind is Kind.ZIP:
+            return NoSafeCopy(Reason.UNSUPPORTED, "an archive: unlock() lists and copies its items")
+        if task is None:
+            return NoSafeCopy(Reason.UNSUPPORTED, f"no safe copy is made of {kind} files")
+        if policy_for(self.settings, kind) == "none":
+            return NoSafeCopy(Reason.POLICY, f"safe copies of {kind} files are turned off")
+        result = self.run(task, self._job(data, filename, detected_type, kind))
+        return result if isinstance(result, SafeCopy | NoSafeCopy) else self._odd(result)
+
+    def excerpt(
+        self,
+        data: bytes,
+        filename: str,
+        detected_type: str,
+        *,
+        max_chars: int | None = None,
+        language: Language = Language.JA,
+    ) -> Excerpt | NoSafeCopy:
+        """The first characters of the file's text (settings.excerpt_chars by default)."""
+        chars = self.settings.excerpt_chars if max_chars is None else max_chars
+        if chars <= 0:
+            return NoSafeCopy(Reason.POLICY, "text excerpts are turned off")
+        kind = classify(detected_type, filename)
+        job = self._job(data, filename, detected_type, kind, max_chars=chars, language=language)
+        if kind in IN_PROCESS:  # text the sanitizer already decodes in its own process
+            result = outcome(IN_PROCESS_EXCERPT, job, self.settings.limits)
+        else:
+            result = self.run(EXCERPT, job)
+        return result if isinstance(result, Excerpt | NoSafeCopy) else self._odd(result)
+
+    def unlock(
+        self, data: bytes, filename: str, detected_type: str, password: str, *, depth: int = 0
+    ) -> Unlocked | NoSafeCopy:
+        """Decrypt a password-protected ZIP, Office file or PDF and list what is inside."""
+        kind = classify(detected_type, filename)
+        job = self._job(data, filename, detected_type, kind, password=password, depth=depth)
+        result = self.run(UNLOCK, job)
+        return result if isinstance(result, Unlocked | NoSafeCopy) else self._odd(result)
+
+    def open_protected(
+        self, data: bytes, filename: str, detected_type: str, password: str
+    ) -> Opened | NoSafeCopy:
+        """unlock(), then a safe copy of every item inside, each in its own process."""
+        unlocked = self.unlock(data, filename, detected_type, password)
+        if isinstance(unlocked, NoSafeCopy):
+            return unlocked
+        items = [
+            OpenedItem(item.part, item.data, self.convert(item.data, item.part.filename,
+                                                          item.part.detected_type))
+            for item in unlocked.items
+        ]  # fmt: skip
+        return Opened(tuple(items), unlocked.notes)
+
+    # --- the process -----------------------------------------------------------------------
+
+    def _job(self, data: bytes, filename: str, detected_type: str, kind: Kind, **extra: Any) -> Job:
+        deadline = time.monotonic() + self.settings.limits.max_seconds
+        return Job(data, filename, detected_type, kind, self.settings, deadline, **extra)
+
+    @staticmethod
+    def _odd(result: object) -> NoSafeCopy:
+        return NoSafeCopy(Reason.CRASHED, f"the converter answered {type(result).__name__}")
+
+    def run(self, task: Task, job: Job) -> Any:
+        """Run one task on one job in a fresh confined process; its result or a NoSafeCopy."""
+        limits = self.settings.limits
+        if len(job.data) > limits.max_input_bytes:
+            return NoSafeCopy(Reason.TOO_LARGE, f"larger than {limits.max_input_bytes} bytes")
+        with self._slots:
+            tmpdir = tempfile.mkdtemp(prefix="mutaika-safecopy-", dir=self._temp_dir)
+            try:
+                return self._run_in(tmpdir, task, job)
+            finally:
+                shutil.rmtree(tmpdir, ignore_errors=True)
+
+    def _run_in(self, tmpdir: str, task: Task, job: Job) -> Any:
+        limits = self.settings.limits
+        ours, theirs = self._ctx.Pipe()
+        process = self._ctx.Process(
+            target=child_main, args=(theirs, tmpdir, limits), name="mutaika-safecopy", daemon=True
+        )
+        process.start()
+        theirs.close()
+        raw: bytes | None = None
+        try:
+            ours.send((task, job))
+            wait = max(0.0, job.deadline - time.monotonic()) + KILL_GRACE
+            if not ours.poll(wait):
+                return NoSafeCopy(Reason.TIMEOUT, f"no answer within {limits.max_seconds:g} s")
+            most = max(limits.max_output_bytes, limits.max_zip_total_bytes) + ANSWER_OVERHEAD
+            raw = ours.recv_bytes(most)
+        except (EOFError, OSError):
+            pass  # a dead converter: its exit status says why
+        finally:
+            ours.close()
+            # The converter's whole process group (see child._confine), before the converter
+            # is reaped, so the group id cannot yet belong to anyone else. A converter that is
+            # already dead keeps the exit status it died with.
+            if process.pid:  # never 0: that would be our own group
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(process.pid, signal.SIGKILL)
+            process.join()
+            exitcode = process.exitcode
+            process.close()
+        if raw is None:
+            return _died(exitcode, limits.max_cpu_seconds)
+        try:
+            return load_result(raw)
+        except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError):
+            return NoSafeCopy(Reason.CRASHED, "the converter's answer could not be read")
