@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs what mutaika and its tests need on a fresh Debian/Ubuntu machine, idempotently:
 # libmagic (python-magic); for `dev` also openssl, Debian's postfix (the deployment recipes are
-# tested against a private Postfix instance, and the relay bench uses one) and systemd's
-# systemd-analyze (the unit file is verified); a virtualenv in .venv with the package and its
-# dev tools.
+# tested against a private Postfix instance, and the relay bench uses one), systemd's
+# systemd-analyze (the unit file is verified), PostgreSQL's server binaries (the store's tests
+# start a throwaway cluster) and strace (fsyncs per mail); a virtualenv in .venv with the
+# package and its dev tools.
 # Usage: scripts/setup.sh [dev]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +19,10 @@ if [ "${1:-}" = dev ]; then
   { command -v postfix && command -v postmap && command -v smtp-source; } >/dev/null \
     || want_apt+=(postfix)
   command -v systemd-analyze >/dev/null || want_apt+=(systemd)
+  # the store's tests run on a throwaway PostgreSQL cluster too (the server binaries only)
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || want_apt+=(postgresql)
+  # the fsync count per mail is taken with strace on the running process tree
+  command -v strace >/dev/null || want_apt+=(strace)
 fi
 can_apt=false
 [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null && can_apt=true
@@ -33,8 +38,15 @@ apt_install() {
   # "No configuration": the postfix package installs its binaries only, no system MTA on
   # port 25; the tests and the bench run private instances.
   echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+  # No daemon starts at install (the PostgreSQL package would start a system cluster): the
+  # tests start their own throwaway instances.
+  local policy=/usr/sbin/policy-rc.d created=false
+  if [ ! -e $policy ]; then printf '#!/bin/sh\nexit 101\n' >$policy && chmod +x $policy && created=true; fi
+  local rc=0
   apt-get update -qq \
-    && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@"
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" || rc=$?
+  if $created; then rm -f $policy; fi
+  return $rc
 }
 if [ ${#need_apt[@]} -gt 0 ]; then
   apt_install "${need_apt[@]}" "${want_apt[@]}"

@@ -56,6 +56,14 @@ def _sqlite_engine(url: str) -> Engine:
     return engine
 
 
+def normalize_url(url: str) -> str:
+    """postgresql:// (and postgres://) mean psycopg 3, the driver mutaika ships with."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url.removeprefix(prefix)
+    return url
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         return _sqlite_engine(url)
@@ -67,7 +75,7 @@ class Database:
     connections with the child."""
 
     def __init__(self, url: str) -> None:
-        self.url = url
+        self.url = normalize_url(url)
         self._engine: Engine | None = None
         self._pid = 0
         self._lock = threading.Lock()

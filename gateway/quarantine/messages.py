@@ -40,7 +40,12 @@ def _insert(dialect: str, table: Table) -> Any:
 def _upserts(dialect: str) -> tuple[Insert, Insert, Insert]:
     """Built once per dialect: building an ON CONFLICT statement costs more than running it."""
     blob = _insert(dialect, blobs).on_conflict_do_nothing(index_elements=["sha256"])
-    new = _insert(dialect, messages).on_conflict_do_nothing(index_elements=["id"])
+    # RETURNING, not rowcount: drivers need not report a row count for an INSERT (psycopg
+    # through SQLAlchemy says -1); a returned id is "inserted", none is "already there"
+    new = (
+        _insert(dialect, messages).on_conflict_do_nothing(index_elements=["id"])
+        .returning(messages.c.id)
+    )  # fmt: skip
     again = _insert(dialect, messages)
     again = again.on_conflict_do_update(
         index_elements=["id"], set_={k: getattr(again.excluded, k) for k in _UPDATED_ON_PUT}
@@ -80,7 +85,7 @@ def put(
         "original_sha256": original_sha,
         "expires_at": expires_at,
     }
-    if conn.execute(put_new, row).rowcount == 0:  # put before (a retry): replace its content
+    if conn.execute(put_new, row).first() is None:  # put before (a retry): replace its content
         conn.execute(put_again, row)
         conn.execute(delete(items).where(items.c.message == quarantine_id))
     if report.removed:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -39,15 +40,11 @@ def _result(parts: list[bytes], verdict: Verdict = Verdict.SANITIZED, subject: s
 
 
 @pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    return tmp_path / "store.sqlite3"
-
-
-@pytest.fixture
-def store(db_path: Path) -> QuarantineStore:
-    s = QuarantineStore(f"sqlite:///{db_path}")
+def store(store_url: str) -> Iterator[QuarantineStore]:
+    s = QuarantineStore(store_url)
     s.prepare()
-    return s
+    yield s
+    s.close()
 
 
 def test_put_then_read_everything_back(store: QuarantineStore) -> None:
@@ -77,7 +74,10 @@ def test_put_is_idempotent_and_keeps_the_admin_state(store: QuarantineStore) -> 
     assert store.count() == 1
 
 
-def test_the_same_attachment_is_stored_once(store: QuarantineStore, db_path: Path) -> None:
+def test_the_same_attachment_is_stored_once(tmp_path: Path) -> None:
+    db_path = tmp_path / "dedup.sqlite3"
+    store = QuarantineStore(f"sqlite:///{db_path}")
+    store.prepare()
     pdf = b"%PDF-1.7 the same invoice" * 100
     for n in range(5):
         store.put(f"0195F3A2B4C5D6E7{n:02X}", ENVELOPE, b"orig %d" % n, _result([pdf]))
