@@ -233,6 +233,9 @@ def _charset_param(part: Message) -> str | None:
 _ENCODED_WORD_TOKEN = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
 
 
+_PLACEHOLDER = re.compile(r"mutaikaew([0-9a-f]{12})n(\d+)x")
+
+
 def _addresses(values: list[str], hint: str | None, carrier: str | None) -> str:
     """Parsed before decoding: an encoded display name may hold a comma or angle brackets.
 
@@ -240,14 +243,17 @@ def _addresses(values: list[str], hint: str | None, carrier: str | None) -> str:
     inside one (=?UTF-8?Q?a:b?=) would otherwise be read as a group or an address.
     """
     words: list[str] = []
-    token = f"mutaikaew{os.urandom(6).hex()}n"  # random: a sender cannot type it
+    nonce = os.urandom(6).hex()  # random: a sender cannot type a placeholder of this call
 
     def protect(match: re.Match[str]) -> str:
         words.append(match.group(0))
-        return f"{token}{len(words) - 1}x"
+        return f"mutaikaew{nonce}n{len(words) - 1}x"
+
+    def put_back(match: re.Match[str]) -> str:
+        return words[int(match.group(2))] if match.group(1) == nonce else match.group(0)
 
     def restore(text: str) -> str:
-        return re.sub(re.escape(token) + r"(\d+)x", lambda m: words[int(m.group(1))], text)
+        return _PLACEHOLDER.sub(put_back, text) if words else text
 
     texts = [
         _ENCODED_WORD_TOKEN.sub(protect, _plain(_unfolded(v)[0], hint, carrier)) for v in values

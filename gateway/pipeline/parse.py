@@ -30,7 +30,9 @@ _PARSER = BytesParser(policy=compat32)
 # holds each run's placeholder. A run starts at a line start and holds only base64 lines, so it
 # cannot contain a boundary (they start with "--") or a header; should anything not fit
 # exactly (a run in a preamble, a placeholder seen twice) the mail is parsed whole instead.
-_BASE64_RUN = re.compile(rb"(?:(?<=\n)|\A)(?:[A-Za-z0-9+/]{60,76}={0,2}\r?\n){32,}")
+# (?m)^ rather than (?:(?<=\n)|\A): the same places, but the engine tests a line start only
+# where one is (7x faster on 20 KB of Japanese text).
+_BASE64_RUN = re.compile(rb"(?m)^(?:[A-Za-z0-9+/]{60,76}={0,2}\r?\n){32,}")
 
 
 def _restore_runs(message: Message, token: str, runs: list[bytes]) -> bool:
