@@ -230,6 +230,7 @@ class Settings(BaseSettings):
     )
 
     data_dir: Path = Path("var")
+    node_name: str = ""  # this gateway among several on one store; "" = the host name
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     sanitize: SanitizeSettings = SanitizeSettings()
     smtp: SmtpSettings = SmtpSettings()

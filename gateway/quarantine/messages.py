@@ -24,6 +24,11 @@ from gateway.quarantine.models import (
 from gateway.quarantine.schema import blobs, items, messages
 from gateway.types import Envelope, SanitizeResult
 
+
+class QuarantineIdClash(ValueError):
+    """Another mail already holds this ID (IDs carry the node and the pid: should not happen)."""
+
+
 _UPDATED_ON_PUT = (
     "received_at", "stored_at", "sender", "recipients", "subject", "message_id", "verdict",
     "reason", "size", "report", "original_sha256", "expires_at",
@@ -48,8 +53,10 @@ def _upserts(dialect: str) -> tuple[Insert, Insert, Insert]:
     )  # fmt: skip
     again = _insert(dialect, messages)
     again = again.on_conflict_do_update(
-        index_elements=["id"], set_={k: getattr(again.excluded, k) for k in _UPDATED_ON_PUT}
-    )
+        index_elements=["id"], set_={k: getattr(again.excluded, k) for k in _UPDATED_ON_PUT},
+        # a retry brings the same original; another mail under the same ID is a clash
+        where=messages.c.original_sha256 == again.excluded.original_sha256,
+    ).returning(messages.c.id)
     return blob, new, again
 
 
@@ -86,7 +93,8 @@ def put(
         "expires_at": expires_at,
     }
     if conn.execute(put_new, row).first() is None:  # put before (a retry): replace its content
-        conn.execute(put_again, row)
+        if conn.execute(put_again, row).first() is None:
+            raise QuarantineIdClash(f"{quarantine_id} is taken by another mail")
         conn.execute(delete(items).where(items.c.message == quarantine_id))
     if report.removed:
         conn.execute(items.insert(), [

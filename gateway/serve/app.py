@@ -24,6 +24,7 @@ from gateway.doorbell import clear_run_dir
 from gateway.log import configure_logging
 from gateway.serve.lock import DirectoryLock
 from gateway.serve.sockets import bind_listening
+from gateway.spool.ids import set_node
 
 LOG = logging.getLogger(__name__)
 
@@ -109,6 +110,7 @@ def serve(settings: Settings) -> int:
     directories are taken."""
     settings = resolve_paths(settings)
     configure_logging(settings.log_level)
+    set_node(settings.node_name)  # the supervisor queues the notices of killed jobs
     locks = _locks(settings)
     held: list[socket.socket] = []
     try:

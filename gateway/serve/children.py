@@ -14,6 +14,7 @@ from gateway.doorbell import DELIVERY, WORKERS, Doorbell, Ringer
 from gateway.log import configure_logging
 from gateway.runtime import StopFlag, open_spool, open_store
 from gateway.spool import Queue, Spool
+from gateway.spool.ids import set_node
 from gateway.worker import JobSlot, Worker, quarantine_stuck
 
 
@@ -24,16 +25,23 @@ def make_settler(settings: Settings, spool: Spool) -> Settler:
     )  # fmt: skip
 
 
+def _start(settings: Settings) -> None:
+    """What every child does first: its log format, and its node in the queue IDs it makes."""
+    configure_logging(settings.log_level)
+    set_node(settings.node_name)
+
+
 def smtp_process(settings: Settings, sock: socket.socket) -> None:
     from gateway.smtp.server import run_listener_process
 
+    set_node(settings.node_name)
     run_listener_process(settings, sock)
 
 
 def worker_process(settings: Settings, slot: JobSlot) -> None:
     """A worker's main. An exception that escapes the worker's own handling ends the process
     with the job still in the slot: the supervisor puts it back, its crash counted."""
-    configure_logging(settings.log_level)
+    _start(settings)
     spool = open_spool(settings)
     store = open_store(settings)
     transport = make_transport(settings.delivery.relay_url, settings.delivery,
@@ -49,7 +57,7 @@ def worker_process(settings: Settings, slot: JobSlot) -> None:
 
 
 def delivery_process(settings: Settings) -> None:
-    configure_logging(settings.log_level)
+    _start(settings)
     spool = open_spool(settings)
     asyncio.run(serve_delivery(settings, spool, make_settler(settings, spool)))
 
@@ -57,7 +65,7 @@ def delivery_process(settings: Settings) -> None:
 def api_process(settings: Settings, sock: socket.socket) -> None:
     from gateway.api.main import run_api
 
-    configure_logging(settings.log_level)
+    _start(settings)
     run_api(settings, sock)
 
 

@@ -50,7 +50,8 @@ def resolve_duplicates(root: Path, names: dict[Queue, list[str]], *, durable: bo
     seen: dict[str, list[Queue]] = {}
     for queue, queue_names in names.items():
         for name in queue_names:
-            seen.setdefault(name, []).append(queue)
+            if (root / queue / name).is_file():  # a stray directory is no copy of anything
+                seen.setdefault(name, []).append(queue)
     removed = 0
     for name, queues in seen.items():
         if len(queues) < 2:

@@ -27,6 +27,7 @@ from gateway.spool import recover
 from gateway.spool.entry import SpoolEntry, SpoolFull, spool_error
 from gateway.spool.files import QueueFiles
 from gateway.spool.ids import new_queue_id
+from gateway.spool.legacy import convert_legacy
 from gateway.spool.operators import OperatorViews
 from gateway.spool.queuefile import DamagedQueueFile
 from gateway.spool.queues import CLAIMED, PENDING, READY, UNCLAIMED, Queue, Route, Stage
@@ -65,6 +66,7 @@ class Spool(OperatorViews):
         root, durable = self._files.root, self._files.durable
         recover.make_dirs(root, durable=durable)
         recover.clean_tmp(root)
+        convert_legacy(self._files)
         names = {q: self._files.names(q) for q in Queue}
         recover.resolve_duplicates(root, names, durable=durable)
         for claimed in CLAIMED.values():

@@ -128,3 +128,10 @@ def test_problems_and_unavailable_database(tmp_path: Path) -> None:
         store.put(QID, ENVELOPE, b"o", _result([]))
     empty = QuarantineStore(f"sqlite:///{tmp_path / 'empty.sqlite3'}")
     assert "schema" in empty.problems()[0]  # not migrated yet: not ready
+
+
+def test_another_mail_under_a_taken_id_is_refused(store: QuarantineStore) -> None:
+    store.put(QID, ENVELOPE, b"the first mail", _result([]))
+    with pytest.raises(ValueError, match="taken by another mail"):
+        store.put(QID, ENVELOPE, b"a different mail", _result([]))
+    assert store.original(QID) == b"the first mail"

@@ -16,7 +16,7 @@ from tests.smtp.conftest import RunningListener
 
 MAIL = (b"From: a@example.com\r\nTo: b@city.example.lg.jp\r\nMessage-ID: <id1@example.com>\r\n"
         b"\r\nhello\r\n")
-QUEUED = re.compile(rb"2\.0\.0 Ok: queued as ([0-9A-F]{18})\Z")
+QUEUED = re.compile(rb"2\.0\.0 Ok: queued as ([0-9A-F]{22})\Z")
 
 
 def send_data(port: int, mail: bytes, *, sender: str = "a@example.com",

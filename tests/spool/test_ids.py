@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 
+from gateway.spool import ids
 from gateway.spool.ids import QUEUE_ID_LENGTH, is_queue_id, new_queue_id
 
 
@@ -33,3 +34,14 @@ def test_is_queue_id_rejects_path_tricks() -> None:
     assert not is_queue_id("../" + "A" * 15)
     assert not is_queue_id("a" * QUEUE_ID_LENGTH)  # lower case is never produced
     assert not is_queue_id("")
+
+
+def test_the_node_is_part_of_the_id(monkeypatch: object) -> None:
+    """Two gateways whose processes got the same pids, in the same millisecond, differ."""
+    ids.set_node("gateway-a")
+    first = new_queue_id()
+    ids.set_node("gateway-b")
+    second = new_queue_id()
+    assert first[11:15] != second[11:15] and first[15:] != "" and second[15:] != ""
+    assert first[11:15] == f"{ids.node_tag('gateway-a'):04X}"
+    assert is_queue_id("0195F3A2B4C5D6E7F8")  # the earlier 18-digit layout is still read

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import time
 from pathlib import Path
@@ -263,3 +264,35 @@ def test_files_written_by_hand_in_the_old_layout_are_not_messages(
     assert entry is not None and entry.queue_id == "0123456789ABCDEF02"
     assert spool.claim(Queue.INCOMING) is None  # the directory went to shunt/, whole
     assert (root / "shunt" / "0123456789ABCDEF01").is_dir()
+
+
+def _old_entry(root: Path, queue: str, qid: str, message: bytes, **fields: object) -> None:
+    """An entry as the first release wrote it: a directory with message.eml and record.json."""
+    entry = root / queue / qid
+    entry.mkdir(parents=True)
+    (entry / "message.eml").write_bytes(message)
+    record = {"queue_id": qid, "envelope": {"mail_from": "a@example.org",
+              "rcpt_tos": ["b@lg.example.jp"]}, "attempts": 2, "size": len(message), **fields}
+    (entry / "record.json").write_text(json.dumps(record))
+
+
+def test_an_old_spool_is_converted_at_start_and_nothing_is_lost(root: Path) -> None:
+    root.mkdir(parents=True)
+    _old_entry(root, "incoming", "0195F3A2B4C5D6E7F1", b"waiting")
+    _old_entry(root, "active", "0195F3A2B4C5D6E7F2", b"claimed")
+    _old_entry(root, "outgoing", "0195F3A2B4C5D6E7F3", b"sanitized", verdict="sanitized")
+    _old_entry(root, "deferred", "0195F3A2B4C5D6E7F4", b"retry", verdict="clean",
+               next_attempt_at=123.0)  # fmt: skip
+    (root / "incoming" / "0195F3A2B4C5D6E7F5").mkdir()  # half an entry, converted before
+    _old_entry(root, "failed", "0195F3A2B4C5D6E7F5.legacy", b"x")  # a crash mid-conversion
+    spool = Spool(root, fsync=False, min_free_bytes=0)
+    spool.prepare()
+    got = {e.queue_id: (q, spool.read_message(e), e.record.stage)
+           for q in Queue for e in spool.entries(q) if not e.damaged}  # fmt: skip
+    assert got["0195F3A2B4C5D6E7F1"] == (Queue.INCOMING, b"waiting", Stage.SANITIZE)
+    assert got["0195F3A2B4C5D6E7F2"] == (Queue.INCOMING, b"claimed", Stage.SANITIZE)
+    assert got["0195F3A2B4C5D6E7F3"] == (Queue.OUTGOING, b"sanitized", Stage.DELIVER)
+    assert got["0195F3A2B4C5D6E7F4"][:2] == (Queue.DEFERRED, b"retry")
+    assert got["0195F3A2B4C5D6E7F5"][:2] == (Queue.FAILED, b"x")
+    leftovers = [p for q in Queue for p in (root / q).iterdir() if p.is_dir()]
+    assert leftovers == [root / "incoming" / "0195F3A2B4C5D6E7F5"]  # no message: not ours
