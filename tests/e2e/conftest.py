@@ -36,12 +36,18 @@ def gateway_sections(
 def start_gateway(tmp_path: Path) -> Iterator[Any]:
     started: list[Gateway] = []
 
-    def start(relay_url: str, **overrides: dict[str, Any]) -> Gateway:
+    def start(
+        relay_url: str, *, workdir: Path | None = None, top: dict[str, Any] | None = None,
+        **overrides: dict[str, Any],
+    ) -> Gateway:
+        """A gateway in `workdir` (tmp_path by default; one per node when several run)."""
+        where = workdir or tmp_path
+        where.mkdir(parents=True, exist_ok=True)
         port = free_port()
         config = write_config(
-            tmp_path / "gateway.toml", gateway_sections(port, relay_url, **overrides)
+            where / "gateway.toml", gateway_sections(port, relay_url, **overrides), **(top or {})
         )
-        gateway = Gateway(tmp_path, config, port)
+        gateway = Gateway(where, config, port)
         gateway.start()
         started.append(gateway)
         return gateway
