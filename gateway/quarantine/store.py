@@ -15,6 +15,7 @@ from sqlalchemy import Connection, text
 from gateway.quarantine import messages, migrate
 from gateway.quarantine.db import Database, StoreUnavailable
 from gateway.quarantine.models import HoldState, Page, QuarantineFilter, QuarantineRecord
+from gateway.quarantine.unit import Tx
 from gateway.types import Envelope, SanitizeResult
 
 __all__ = ["QuarantineStore", "StoreUnavailable"]
@@ -40,6 +41,19 @@ class QuarantineStore:
     def _write(self) -> Iterator[Connection]:
         with self._db.write() as conn:
             yield conn
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Tx]:
+        """One write transaction for the services: committed on leaving, rolled back on an
+        exception; writers line up (SQLite: BEGIN IMMEDIATE)."""
+        with self._db.write() as conn:
+            yield Tx(conn)
+
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[Tx]:
+        """One read transaction: every read inside sees the same state."""
+        with self._db.read() as conn:
+            yield Tx(conn)
 
     def put(
         self, quarantine_id: str, envelope: Envelope, original: bytes, result: SanitizeResult,
