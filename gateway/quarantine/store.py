@@ -37,6 +37,14 @@ class QuarantineStore:
     def schema_revision(self) -> str | None:
         return migrate.current(self._db)
 
+    def needs_upgrade(self) -> str:
+        """Why the schema is not this version's ("" when it is)."""
+        revision = migrate.current(self._db)
+        if revision == migrate.head():
+            return ""
+        return f"the store's schema is at {revision or 'nothing'}, this version needs " \
+            f"{migrate.head()}"
+
     @contextlib.contextmanager
     def _write(self) -> Iterator[Connection]:
         with self._db.write() as conn:

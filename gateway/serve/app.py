@@ -156,6 +156,7 @@ def _run(settings: Settings, smtp_sock: socket.socket, api_sock: socket.socket |
         slot = JobSlot(ctx)
         supervisor.add(f"worker-{n}", children.worker_process, settings, slot, slot=slot)
     supervisor.add("delivery", children.delivery_process, settings)
+    supervisor.add("housekeeping", children.housekeeping_process, settings)
     if api_sock is not None:
         supervisor.add("api", children.api_process, settings, api_sock)
     write_state(settings.data_dir, smtp_sock, api_sock)  # the sockets are bound: ports known
