@@ -192,8 +192,8 @@ class ReleaseSettings(_Section):
 
 
 class RetentionDaysSettings(_Section):
-    """Days a quarantined mail is kept, per reason or flag; a mail with several is kept for the
-    longest of them."""
+    """Days a quarantined mail is kept, per reason or flag: for each removed part, a flag's
+    setting wins over its reason's; the mail is kept for the longest of its parts."""
 
     default: float = Field(default=30, gt=0)
     quarantined_whole: float = Field(default=30, gt=0)

@@ -3,8 +3,8 @@
 A mail or a release is described by keys: the reason of each removed part ("attachment",
 "inline-image"…), the flags that have a setting of their own ("executable", "macros"…),
 "quarantined-whole" for a mail kept whole and "original" for the original itself. Each key has a
-level ([release.policy]) and a retention ([retention.days]); a key without a setting of its own
-takes `default`.
+level ([release.policy]) and a retention ([retention.days]); a reason without a setting of its
+own takes `default`.
 """
 
 from __future__ import annotations
@@ -72,6 +72,14 @@ def level(settings: ReleasePolicySettings, keys: Iterable[str]) -> str:
     return max((str(v) for v in _values(settings, keys)), key=LEVELS.index)
 
 
-def retention_days(settings: RetentionDaysSettings, keys: Iterable[str]) -> float:
-    """The longest retention among the keys."""
-    return max(float(v) for v in _values(settings, keys))  # type: ignore[arg-type]
+def retention_days(settings: RetentionDaysSettings, record: QuarantineRecord) -> float:
+    """How long a mail is kept: per removed part, a flag with a setting of its own (the more
+    specific word: "executable") wins over the part's reason ("attachment"); the mail is kept
+    for the longest of its parts, and of `quarantined_whole` when it was kept whole."""
+    days: list[float] = []
+    for item in record.items:
+        flagged = [getattr(settings, _field(f)) for f in item.flags if _known(settings, f)]
+        days.append(max(flagged) if flagged else float(str(_values(settings, [item.reason])[0])))
+    if record.verdict == str(Verdict.QUARANTINED_WHOLE):
+        days.append(settings.quarantined_whole)
+    return max(days) if days else settings.default

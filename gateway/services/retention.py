@@ -31,10 +31,10 @@ class RetentionService:
         self._store = store
 
     def expires_at(self, mail: QuarantineRecord) -> float:
-        """An explicit expiry wins; else the longest retention among the mail's reasons."""
+        """An explicit expiry wins; else what [retention.days] gives the mail's parts."""
         if mail.expires_at is not None:
             return mail.expires_at
-        days = policy.retention_days(self._days, policy.mail_keys(mail))
+        days = policy.retention_days(self._days, mail)
         return mail.received_at + days * DAY
 
     def _remove(self, ids: list[str], result: PurgeResult) -> None:
