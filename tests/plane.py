@@ -81,15 +81,21 @@ class World:
         return Settler(self.spool, self.settings.delivery, "mutaika.test",
                        on_release=ReleaseOutcomes(self.store))
 
-    def deliver(self, replies: dict[str, str]) -> SpoolEntry:
-        """One attempt of the delivery process on the next outgoing entry, with these replies
-        (the real Settler and hook; only the SMTP peer is left out)."""
-        entry = self.spool.claim(Queue.OUTGOING)
-        assert entry is not None, "nothing in outgoing/"
-        message = self.spool.read_message(entry)
-        parsed = {rcpt: Reply(int(text[:3]), text[4:]) for rcpt, text in replies.items()}
-        self.settler().settle(entry, entry.record, parsed, message, target="test")
-        return entry
+    def deliver(self, replies: dict[str, str], release_id: str = "") -> SpoolEntry:
+        """One attempt of the delivery process on the next outgoing entry (or the one of this
+        release: any before it are delivered with 250), with these replies; the real Settler
+        and hook, only the SMTP peer is left out."""
+        while True:
+            entry = self.spool.claim(Queue.OUTGOING)
+            assert entry is not None, "nothing (more) in outgoing/"
+            message = self.spool.read_message(entry)
+            if release_id and entry.record.release_id != release_id:
+                ok = {rcpt: Reply(250, "ok") for rcpt in entry.record.envelope.rcpt_tos}
+                self.settler().settle(entry, entry.record, ok, message, target="test")
+                continue
+            parsed = {rcpt: Reply(int(text[:3]), text[4:]) for rcpt, text in replies.items()}
+            self.settler().settle(entry, entry.record, parsed, message, target="test")
+            return entry
 
 
 def make_world(settings: Settings) -> World:

@@ -33,17 +33,23 @@ def _serve_started(settings: Settings) -> float | None:
         return None
 
 
-def create_app(settings: Settings) -> FastAPI:
+def routes() -> FastAPI:
+    """The application without its state: what the OpenAPI schema is made from."""
     app = FastAPI(title="mutaika", version=__version__, description=DESCRIPTION, docs_url=None,
                   redoc_url=None)
+    errors.install(app)
+    for module in (health, metrics, status, quarantine, releases, queue, audit, tokens):
+        app.include_router(module.router)
+    return app
+
+
+def create_app(settings: Settings) -> FastAPI:
+    app = routes()
     app.state.settings = settings
     app.state.spool = open_spool(settings)
     app.state.store = open_store(settings)
     app.state.services = Services.build(settings, app.state.store, app.state.spool,
                                         started_at=_serve_started(settings))
-    errors.install(app)
-    for module in (health, metrics, status, quarantine, releases, queue, audit, tokens):
-        app.include_router(module.router)
     return app
 
 

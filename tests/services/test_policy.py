@@ -9,7 +9,6 @@ from gateway.services.policy import level, retention_days
 
 @pytest.mark.parametrize(("keys", "expected"), [
     ({"inline-image"}, "self"),
-    ({"inline-image", "inline-image"}, "self"),
     ({"attachment"}, "approval"),
     ({"attachment", "executable"}, "admin"),
     ({"attachment", "archive"}, "approval"),  # a flag without a setting only describes

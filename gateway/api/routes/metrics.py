@@ -20,7 +20,9 @@ from gateway.api.deps import SpoolDep, StoreDep
 router = APIRouter(tags=["metrics"])
 
 
-@router.get("/metrics")
+@router.get("/metrics", response_class=Response, summary="Prometheus metrics (open)",
+            responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}},
+                             "description": "the Prometheus text format"}})
 def metrics(spool: SpoolDep, store: StoreDep) -> Response:
     registry = CollectorRegistry()
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):

@@ -42,10 +42,11 @@ def _error(description: str) -> dict[str, Any]:
     return {"model": Error, "description": description}
 
 
+BAD_REQUEST: Responses = {400: _error("A body that cannot be read (not UTF-8, not JSON)")}
 UNAUTHORIZED: Responses = {401: _error("No valid bearer token (audited)")}
 FORBIDDEN: Responses = {403: _error("The role or the release policy does not allow it (audited)")}
 NOT_FOUND: Responses = {404: _error("No such mail, release, queue entry or token")}
 CONFLICT: Responses = {409: _error("Not allowed in the current state")}
 INVALID: Responses = {422: _error("Invalid input; `detail` names the fields")}
 UNAVAILABLE: Responses = {503: _error("The store or the spool cannot do it now; try again")}
-AUTHED: Responses = {**UNAUTHORIZED, **FORBIDDEN, **INVALID, **UNAVAILABLE}
+AUTHED: Responses = {**BAD_REQUEST, **UNAUTHORIZED, **FORBIDDEN, **INVALID, **UNAVAILABLE}
