@@ -111,6 +111,18 @@ def _record(row: Row[Any], item_rows: Sequence[Row[Any]]) -> QuarantineRecord:
     )  # fmt: skip
 
 
+def _with_items(conn: Connection, rows: Sequence[Row[Any]]) -> list[QuarantineRecord]:
+    """Records of message rows, their items read in one query."""
+    ids = [r.id for r in rows]
+    by_message: dict[str, list[Row[Any]]] = {qid: [] for qid in ids}
+    if ids:
+        for item in conn.execute(
+            select(items).where(items.c.message.in_(ids)).order_by(items.c.message, items.c.idx)
+        ):
+            by_message[item.message].append(item)
+    return [_record(r, by_message[r.id]) for r in rows]
+
+
 def get(conn: Connection, quarantine_id: str) -> QuarantineRecord | None:
     row = conn.execute(select(messages).where(messages.c.id == quarantine_id)).first()
     if row is None:
@@ -180,14 +192,7 @@ def page(conn: Connection, f: QuarantineFilter, *, limit: int, cursor: str = "")
     rows = conn.execute(stmt).all()
     more = len(rows) > limit
     rows = rows[:limit]
-    ids = [r.id for r in rows]
-    by_message: dict[str, list[Row[Any]]] = {qid: [] for qid in ids}
-    if ids:
-        for item in conn.execute(
-            select(items).where(items.c.message.in_(ids)).order_by(items.c.message, items.c.idx)
-        ):
-            by_message[item.message].append(item)
-    records = [_record(r, by_message[r.id]) for r in rows]
+    records = _with_items(conn, rows)
     last = rows[-1] if more and rows else None
     return Page(records, encode_cursor(last.received_at, last.id) if last is not None else "")
 
@@ -263,11 +268,4 @@ def oldest(
                          and_(messages.c.received_at == at, messages.c.id > qid)))  # fmt: skip
     order = (messages.c.received_at, messages.c.id)
     rows = conn.execute(select(messages).where(*where).order_by(*order).limit(limit)).all()
-    ids = [r.id for r in rows]
-    by_message: dict[str, list[Row[Any]]] = {qid: [] for qid in ids}
-    if ids:
-        for item in conn.execute(
-            select(items).where(items.c.message.in_(ids)).order_by(items.c.message, items.c.idx)
-        ):
-            by_message[item.message].append(item)
-    return [_record(r, by_message[r.id]) for r in rows]
+    return _with_items(conn, rows)

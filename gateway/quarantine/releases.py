@@ -6,13 +6,13 @@ principals acting on one release at once cannot both win, on either backend.
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Collection, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Row, and_, exc, func, or_, select
 
+from gateway.quarantine.messages import decode_cursor, encode_cursor
 from gateway.quarantine.records import (
     IN_FLIGHT,
     ReleaseEvent,
@@ -110,19 +110,6 @@ def add_event(
         release_id=release_id, at=at, actor=actor, from_state=from_state, to_state=to_state,
         comment=comment,
     ))  # fmt: skip
-
-
-def encode_cursor(requested_at: float, release_id: str) -> str:
-    return base64.urlsafe_b64encode(f"{requested_at!r}/{release_id}".encode()).decode()
-
-
-def decode_cursor(cursor: str) -> tuple[float, str]:
-    """Raises ValueError for a cursor this module did not make."""
-    try:
-        at, _, rid = base64.urlsafe_b64decode(cursor.encode()).decode().partition("/")
-        return float(at), rid
-    except (UnicodeError, ValueError, TypeError) as error:
-        raise ValueError("invalid cursor") from error
 
 
 def page(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 from gateway.errors import GatewayError
 
 
@@ -28,3 +31,12 @@ class Invalid(ServiceError):
 
 class Unavailable(ServiceError):
     """The spool or the store cannot do it now; a fault of ours, try again (API: 503)."""
+
+
+@contextlib.contextmanager
+def bad_cursor() -> Iterator[None]:
+    """A page cursor the store did not make (it raises ValueError) is the caller's mistake."""
+    try:
+        yield
+    except ValueError as error:
+        raise Invalid(str(error)) from None

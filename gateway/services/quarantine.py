@@ -16,7 +16,7 @@ from gateway.quarantine import (
     StoredItem,
 )
 from gateway.services.audit import Guard, record, store_errors
-from gateway.services.errors import Conflict, Invalid, NotFound
+from gateway.services.errors import Conflict, Invalid, NotFound, bad_cursor
 from gateway.services.principal import Action, Principal
 from gateway.types import Envelope
 
@@ -79,11 +79,8 @@ class QuarantineService:
         self, principal: Principal, f: QuarantineFilter, *, limit: int = 50, cursor: str = ""
     ) -> Page:
         self._guard.check(principal, Action.QUARANTINE_LIST, "quarantine")
-        try:
-            with store_errors(), self._store.snapshot() as tx:
-                return tx.quarantine.page(f, limit=limit, cursor=cursor)
-        except ValueError as error:
-            raise Invalid(str(error)) from None
+        with bad_cursor(), store_errors(), self._store.snapshot() as tx:
+            return tx.quarantine.page(f, limit=limit, cursor=cursor)
 
     def detail(self, principal: Principal, quarantine_id: str) -> Detail:
         self._guard.check(principal, Action.QUARANTINE_SHOW, quarantine_id)

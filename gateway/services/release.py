@@ -33,7 +33,7 @@ from gateway.quarantine import (
 )
 from gateway.services import policy
 from gateway.services.audit import Guard, record, store_errors
-from gateway.services.errors import Conflict, Invalid, NotFound
+from gateway.services.errors import Conflict, Invalid, NotFound, bad_cursor
 from gateway.services.principal import Action, Principal, Role
 from gateway.services.release_send import ReleaseSender
 from gateway.smtp.policy import recipient_is_local
@@ -83,11 +83,8 @@ class ReleaseService:
         self, principal: Principal, f: ReleaseFilter, *, limit: int = 50, cursor: str = ""
     ) -> tuple[list[ReleaseRecord], str]:
         self._guard.check(principal, Action.RELEASE_LIST, "releases")
-        try:
-            with store_errors(), self._store.snapshot() as tx:
-                return tx.releases.page(f, limit=limit, cursor=cursor)
-        except ValueError as error:
-            raise Invalid(str(error)) from None
+        with bad_cursor(), store_errors(), self._store.snapshot() as tx:
+            return tx.releases.page(f, limit=limit, cursor=cursor)
 
     # -- requesting ------------------------------------------------------------------------
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query, Response, status
@@ -64,35 +65,24 @@ def get(services: ServicesDep, principal: PrincipalDep, release_id: ReleaseId) -
 
 
 _DECIDED = {**NOT_FOUND, **CONFLICT}
+_DECISIONS = {
+    "approve": "Approve (a second person with the approver role) and queue",
+    "reject": "Reject a request",
+    "cancel": "Withdraw a request (the requester, or an approver)",
+    "retry": "Send a failed or partly delivered release again",
+}
 
 
-@router.post("/{release_id}/approve", response_model=Release, responses=_DECIDED,
-             summary="Approve (a second person with the approver role) and queue")
-def approve(services: ServicesDep, principal: PrincipalDep, release_id: ReleaseId,
-            body: Decision | None = None) -> Release:
-    comment = body.comment if body else ""
-    return Release.of(services.releases.approve(principal, release_id, comment))
+def _decision(verb: str) -> Callable[..., Release]:
+    def decide(services: ServicesDep, principal: PrincipalDep, release_id: ReleaseId,
+               body: Decision | None = None) -> Release:
+        act = getattr(services.releases, verb)
+        return Release.of(act(principal, release_id, body.comment if body else ""))
+
+    decide.__name__ = verb
+    return decide
 
 
-@router.post("/{release_id}/reject", response_model=Release, responses=_DECIDED,
-             summary="Reject a request")
-def reject(services: ServicesDep, principal: PrincipalDep, release_id: ReleaseId,
-           body: Decision | None = None) -> Release:
-    comment = body.comment if body else ""
-    return Release.of(services.releases.reject(principal, release_id, comment))
-
-
-@router.post("/{release_id}/cancel", response_model=Release, responses=_DECIDED,
-             summary="Withdraw a request (the requester, or an approver)")
-def cancel(services: ServicesDep, principal: PrincipalDep, release_id: ReleaseId,
-           body: Decision | None = None) -> Release:
-    comment = body.comment if body else ""
-    return Release.of(services.releases.cancel(principal, release_id, comment))
-
-
-@router.post("/{release_id}/retry", response_model=Release, responses=_DECIDED,
-             summary="Send a failed or partly delivered release again")
-def retry(services: ServicesDep, principal: PrincipalDep, release_id: ReleaseId,
-          body: Decision | None = None) -> Release:
-    comment = body.comment if body else ""
-    return Release.of(services.releases.retry(principal, release_id, comment))
+for _verb, _summary in _DECISIONS.items():
+    router.post(f"/{{release_id}}/{_verb}", response_model=Release, responses=_DECIDED,
+                summary=_summary)(_decision(_verb))
