@@ -15,7 +15,7 @@ from gateway.delivery.settle import Settler
 from gateway.pipeline import sanitize
 from gateway.quarantine import QuarantineRecord, QuarantineStore
 from gateway.runtime import open_spool, open_store
-from gateway.services import Services
+from gateway.services.container import Services
 from gateway.services.principal import Principal, Role
 from gateway.services.release_outcome import ReleaseOutcomes
 from gateway.spool import Queue, Spool, SpoolEntry

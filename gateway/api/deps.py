@@ -14,7 +14,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from gateway.config import Settings
 from gateway.quarantine import QuarantineStore
-from gateway.services import Services
+from gateway.services.container import Services
 from gateway.services.principal import Principal
 from gateway.spool import Spool
 

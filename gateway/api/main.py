@@ -13,7 +13,7 @@ from gateway.api import errors
 from gateway.api.routes import audit, health, metrics, quarantine, queue, releases, status, tokens
 from gateway.config import Settings
 from gateway.runtime import open_spool, open_store
-from gateway.services import Services
+from gateway.services.container import Services
 
 DESCRIPTION = """The quarantine and release plane of mutaika.
 

@@ -7,7 +7,6 @@ import sys
 
 from gateway.cli.common import EXIT_FAILED, EXIT_OK, SubParsers, cli_principal, refused, services
 from gateway.config import Settings
-from gateway.quarantine import AuditFilter
 
 
 @refused
@@ -25,6 +24,8 @@ def verify(args: argparse.Namespace, settings: Settings) -> int:
 
 @refused
 def export(args: argparse.Namespace, settings: Settings) -> int:
+    from gateway.quarantine import AuditFilter
+
     with services(settings) as s:
         for line in s.audit.export(cli_principal(), AuditFilter(action=args.action)):
             sys.stdout.write(line)

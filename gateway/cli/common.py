@@ -40,7 +40,7 @@ def cli_principal() -> Principal:
 def services(settings: Settings) -> Iterator[Any]:
     """The same services the API uses, on the same store and spool, for one command."""
     from gateway.runtime import open_spool, open_store
-    from gateway.services import Services
+    from gateway.services.container import Services
 
     store = open_store(settings)
     try:

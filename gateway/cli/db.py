@@ -6,10 +6,11 @@ import argparse
 
 from gateway.cli.common import EXIT_OK, SubParsers
 from gateway.config import Settings
-from gateway.runtime import open_store
 
 
 def upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    from gateway.runtime import open_store
+
     store = open_store(settings)
     try:
         before = store.schema_revision()

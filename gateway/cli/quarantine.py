@@ -16,7 +16,6 @@ from gateway.cli.common import (
     table,
 )
 from gateway.config import Settings
-from gateway.quarantine import HoldState, QuarantineFilter
 
 
 def _time(seconds: float) -> str:
@@ -29,6 +28,8 @@ def _since(text: str | None) -> float | None:
 
 @refused
 def list_(args: argparse.Namespace, settings: Settings) -> int:
+    from gateway.quarantine import HoldState, QuarantineFilter
+
     f = QuarantineFilter(
         since=_since(args.since), until=_since(args.until), sender=args.sender,
         recipient=args.recipient, subject=args.subject, reason=args.reason, flag=args.flag,
@@ -85,7 +86,7 @@ def add_parser(sub: SubParsers) -> None:
     ls = cmds.add_parser("list", help="newest first")
     for name in ("sender", "recipient", "subject", "reason", "flag", "detected-type"):
         ls.add_argument(f"--{name}", default="")
-    ls.add_argument("--state", choices=[str(s) for s in HoldState])
+    ls.add_argument("--state", choices=["held", "released"])
     ls.add_argument("--since", help="ISO 8601 time")
     ls.add_argument("--until", help="ISO 8601 time")
     ls.add_argument("--limit", type=int, default=50)

@@ -67,7 +67,7 @@ def api_process(settings: Settings, sock: socket.socket) -> None:
 
 
 def housekeeping_process(settings: Settings) -> None:
-    from gateway.services import Services
+    from gateway.services.container import Services
     from gateway.services.housekeeping import TICK_SECONDS, Housekeeper
 
     configure_logging(settings.log_level)

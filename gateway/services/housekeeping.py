@@ -7,7 +7,7 @@ import logging
 import time
 
 from gateway.quarantine import StoreUnavailable
-from gateway.services import Services
+from gateway.services.container import Services
 from gateway.services.errors import ServiceError
 
 LOG = logging.getLogger(__name__)

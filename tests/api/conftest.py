@@ -14,7 +14,7 @@ import uvicorn
 
 from gateway.api.main import create_app
 from gateway.serve.sockets import bind_listening
-from gateway.services import Services
+from gateway.services.container import Services
 from gateway.services.principal import Role
 from tests.plane import ADMIN, World, make_world, plane_sections
 

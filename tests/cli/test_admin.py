@@ -94,3 +94,13 @@ def test_db_upgrade_and_a_store_behind(tmp_path: Path) -> None:
     assert first.returncode == 0 and "nothing -> 0002" in first.stdout
     assert "already at 0002" in mutaika(config, "db", "upgrade").stdout
     assert mutaika(config, "quarantine", "list").returncode == 0
+
+
+def test_the_cli_does_not_import_the_metrics_before_serve_sets_them_up() -> None:
+    """prometheus_client picks single- or multi-process mode when gateway.metrics is imported:
+    `mutaika serve` sets the mode up only after the CLI has loaded, so loading the CLI must
+    not import it (the supervisor's counters would be lost from /metrics)."""
+    probe = ("import sys, gateway.cli, gateway.cli.main; "
+             "sys.exit('gateway.metrics' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", probe], cwd=REPO, timeout=60, check=False)
+    assert done.returncode == 0
