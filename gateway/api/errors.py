@@ -49,8 +49,13 @@ async def _service(request: Request, exc: Exception) -> JSONResponse:
     return error(code, word, str(exc))
 
 
+def _where(request: Request) -> str:
+    """Method and path as a repr: the client's bytes never break a log line."""
+    return repr(f"{request.method} {request.url.path}"[:300])
+
+
 async def _ours(request: Request, exc: Exception) -> JSONResponse:
-    LOG.warning("%s %s: %s", request.method, request.url.path, exc)
+    LOG.warning("%s: %s", _where(request), exc)
     return error(503, "unavailable", f"try again later: {exc}")
 
 
@@ -69,7 +74,7 @@ async def _invalid(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _bug(request: Request, exc: Exception) -> JSONResponse:
-    LOG.exception("%s %s failed", request.method, request.url.path)
+    LOG.exception("%s failed", _where(request))
     return error(500, "internal", "an internal error; it was logged")
 
 

@@ -46,7 +46,7 @@ class ReleaseOutcomes:
         with self._store.transaction() as tx:
             release = tx.releases.get(release_id, events=False)
             if release is None or release.state in CLOSED or release.state not in _REPORTABLE:
-                LOG.warning("delivery report for release %s ignored: %s", release_id,
+                LOG.warning("delivery report for release %r ignored: %s", release_id,
                             release.state if release else "no such release")
                 return
             results = {**release.results,

@@ -63,6 +63,10 @@ class Console:
         with self.as_("operator") as operator:
             return dict(operator.get(f"/api/v1/releases/{release_id}").json())
 
+    def status(self) -> dict[str, Any]:
+        with self.as_("operator") as operator:
+            return dict(operator.get("/api/v1/status").json())
+
     def quarantine_id(self, subject_token: str) -> str:
         with self.as_("operator") as operator:
             found = operator.get("/api/v1/quarantine", params={"subject": subject_token}).json()
@@ -106,6 +110,8 @@ def test_release_through_serve_into_the_lgwan_mta(
     assert wait_until(lambda: console.state(second)["results"].get(STAFF, {}).get("status")
                       == "deferred", 15)
     assert console.state(second)["state"] == "queued" and not _releases_of(fake_mta, second)
+    assert wait_until(lambda: (console.status()["last_delivery_error"] or {}).get("error")
+                      == "452 4.2.2 mailbox full", 10)  # retried every 0.5 s: seen in deferred/
     fake_mta.faults.clear()
     assert wait_until(lambda: console.state(second)["state"] == "delivered", 15)
     assert len(_releases_of(fake_mta, second)) == 1
