@@ -91,14 +91,15 @@ def get(conn: Connection, release_id: str, *, events: bool = True) -> ReleaseRec
 
 
 def update(
-    conn: Connection, release_id: str, from_states: Collection[ReleaseState], **values: Any
+    conn: Connection, release_id: str, from_states: Collection[ReleaseState], *,
+    if_updated_at: float | None = None, **values: Any,
 ) -> bool:
-    """Change a release only if it is still in one of `from_states`."""
-    result = conn.execute(
-        releases.update()
-        .where(releases.c.id == release_id, releases.c.state.in_([str(s) for s in from_states]))
-        .values(**_values(values))
-    )  # fmt: skip
+    """Change a release only if it is still in one of `from_states` (and, with
+    `if_updated_at`, untouched since it was read: a lease only one process can take)."""
+    where = [releases.c.id == release_id, releases.c.state.in_([str(s) for s in from_states])]
+    if if_updated_at is not None:
+        where.append(releases.c.updated_at == if_updated_at)
+    result = conn.execute(releases.update().where(*where).values(**_values(values)))
     return result.rowcount > 0
 
 

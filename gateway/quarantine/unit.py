@@ -82,9 +82,11 @@ class ReleaseRepo:
         return releases.get(self._conn, release_id, events=events)
 
     def update(
-        self, release_id: str, from_states: Collection[ReleaseState], **values: Any
+        self, release_id: str, from_states: Collection[ReleaseState], *,
+        if_updated_at: float | None = None, **values: Any,
     ) -> bool:
-        return releases.update(self._conn, release_id, from_states, **values)
+        return releases.update(self._conn, release_id, from_states, if_updated_at=if_updated_at,
+                               **values)
 
     def add_event(
         self, release_id: str, *, at: float, actor: str, from_state: str, to_state: str,

@@ -89,11 +89,24 @@ class ReleaseSender:
         with store_errors(), self._store.snapshot() as tx:
             return tx.releases.get(release_id, events=False)
 
+    def _lease(self, release: ReleaseRecord) -> ReleaseRecord | None:
+        """Take the release for one enqueue: of two operators retrying at once (or a retry and
+        an approval), only one may put a mail in the spool. The release as leased, or None."""
+        now = time.time()
+        with store_errors(), self._store.transaction() as tx:
+            if not tx.releases.update(release.id, {release.state},
+                                      if_updated_at=release.updated_at, updated_at=now):
+                return None
+            return tx.releases.get(release.id, events=False)
+
     def queue(self, release_id: str, principal: Principal) -> None:
         """Queue an approved release. When the spool cannot take it now the release stays
         approved, and the housekeeping's reconcile queues it later."""
         release = self._current(release_id)
         if release is None or release.state != S.APPROVED:
+            return
+        release = self._lease(release)
+        if release is None:  # someone else is queueing it
             return
         try:
             queue_id = self._enqueue(release, release.recipients)
@@ -108,6 +121,10 @@ class ReleaseSender:
         if release.state == S.APPROVED:
             self.queue(release.id, principal)
             return
+        leased = self._lease(release)
+        if leased is None:
+            raise Conflict(f"release {release.id} changed meanwhile (retried by someone else?)")
+        release = leased
         moved = None
         if release.queue_id:
             entry = self._spool.get(Queue.FAILED, release.queue_id)

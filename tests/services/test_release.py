@@ -290,3 +290,16 @@ def test_a_quarantined_mail_with_a_release_under_way_is_not_deleted(world: World
     assert world.store.get(mail_.id) is None
     with pytest.raises(NotFound):
         world.services.releases.get(ADMIN, release.id)
+
+
+def test_two_retries_at_once_send_one_mail(world: World) -> None:
+    releases = world.services.releases
+    release, _ = releases.create(OPERATOR, quarantine_id=world.quarantine().id)
+    releases.approve(APPROVER, release.id)
+    world.deliver({STAFF: "550 5.7.1 refused"})
+    seen_by_both = releases.get(ADMIN, release.id)  # both operators read it as failed
+    releases._sender.retry(seen_by_both, OPERATOR, "first")
+    with pytest.raises(Conflict, match="meanwhile"):
+        releases._sender.retry(seen_by_both, APPROVER, "second")
+    assert len(_outgoing(world)) == 1 and world.spool.entries(Queue.FAILED) == []
+    assert releases.get(ADMIN, release.id).state == S.QUEUED
