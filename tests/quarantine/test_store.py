@@ -128,3 +128,19 @@ def test_problems_and_unavailable_database(tmp_path: Path) -> None:
         store.put(QID, ENVELOPE, b"o", _result([]))
     empty = QuarantineStore(f"sqlite:///{tmp_path / 'empty.sqlite3'}")
     assert "schema" in empty.problems()[0]  # not migrated yet: not ready
+
+
+def test_the_migrations_make_exactly_the_tables_schema_py_describes(tmp_path: Path) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlalchemy import create_engine
+
+    from gateway.quarantine.schema import metadata
+
+    url = f"sqlite:///{tmp_path / 'compare.sqlite3'}"
+    QuarantineStore(url).prepare()
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        assert compare_metadata(context, metadata) == []
+    engine.dispose()
