@@ -44,6 +44,7 @@ LOG = logging.getLogger(__name__)
 S = ReleaseState
 WHAT = ("original", "items")
 MAX_COMMENT = 2000
+MAX_KEY = 200
 RETRIABLE = {S.FAILED, S.PARTIALLY_DELIVERED, S.APPROVED}
 
 
@@ -123,6 +124,8 @@ class ReleaseService:
         """(the release, True when it is new). The same request again, while the first is
         not rejected, expired or cancelled, returns the first: it is delivered once."""
         self._guard.check(principal, Action.RELEASE_CREATE, quarantine_id)
+        if len(idempotency_key) > MAX_KEY or not idempotency_key.isprintable():
+            raise Invalid(f"an Idempotency-Key is printable and at most {MAX_KEY} characters")
         comment = comment.strip()[:MAX_COMMENT]
         with store_errors(), self._store.snapshot() as tx:
             mail = tx.quarantine.get(quarantine_id)
