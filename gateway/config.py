@@ -175,6 +175,64 @@ class StoreSettings(_Section):
         return self.url or f"sqlite:///{data_dir / 'mutaika.sqlite3'}"
 
 
+PolicyLevel = Literal["self", "approval", "admin"]
+
+
+class ReleasePolicySettings(_Section):
+    """Who may release what, per removal reason or flag (a dash in the reason is an underscore
+    here). The strictest level among what a release carries applies: self < approval < admin."""
+
+    default: PolicyLevel = "approval"  # any reason not named below
+    original: PolicyLevel = "approval"  # the original mail itself (its HTML, its links)
+    quarantined_whole: PolicyLevel = "approval"
+    attachment: PolicyLevel = "approval"
+    inline_image: PolicyLevel = "self"
+    signature: PolicyLevel = "self"
+    calendar: PolicyLevel = "self"
+    tnef: PolicyLevel = "approval"
+    tnef_item: PolicyLevel = "approval"
+    encrypted: PolicyLevel = "approval"
+    embedded: PolicyLevel = "approval"
+    executable: PolicyLevel = "admin"
+    dangerous_extension: PolicyLevel = "admin"
+    type_mismatch: PolicyLevel = "admin"
+    macros: PolicyLevel = "approval"
+    encrypted_archive: PolicyLevel = "approval"
+    password_protected: PolicyLevel = "approval"
+
+
+class ReleaseSettings(_Section):
+    request_expiry_seconds: float = Field(default=3 * 86400, gt=0)  # undecided requests expire
+    policy: ReleasePolicySettings = ReleasePolicySettings()
+
+
+class RetentionDaysSettings(_Section):
+    """Days a quarantined mail is kept, per reason or flag: for each removed part, a flag's
+    setting wins over its reason's; the mail is kept for the longest of its parts."""
+
+    default: float = Field(default=30, gt=0)
+    quarantined_whole: float = Field(default=30, gt=0)
+    attachment: float = Field(default=30, gt=0)
+    inline_image: float = Field(default=30, gt=0)
+    signature: float = Field(default=30, gt=0)
+    calendar: float = Field(default=30, gt=0)
+    tnef: float = Field(default=30, gt=0)
+    tnef_item: float = Field(default=30, gt=0)
+    encrypted: float = Field(default=30, gt=0)
+    embedded: float = Field(default=30, gt=0)
+    executable: float = Field(default=30, gt=0)
+    dangerous_extension: float = Field(default=30, gt=0)
+    type_mismatch: float = Field(default=30, gt=0)
+    macros: float = Field(default=30, gt=0)
+    encrypted_archive: float = Field(default=30, gt=0)
+    password_protected: float = Field(default=30, gt=0)
+
+
+class RetentionSettings(_Section):
+    purge_interval_seconds: float = Field(default=3600, gt=0)
+    days: RetentionDaysSettings = RetentionDaysSettings()
+
+
 class ApiSettings(_Section):
     host: str = "127.0.0.1"
     port: int = Field(default=8025, ge=0, le=65535)
@@ -240,6 +298,8 @@ class Settings(BaseSettings):
     store: StoreSettings = StoreSettings()
     api: ApiSettings = ApiSettings()
     safecopy: SafeCopySettings = SafeCopySettings()
+    release: ReleaseSettings = ReleaseSettings()
+    retention: RetentionSettings = RetentionSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -47,6 +47,14 @@ END_TO_END_SECONDS = Histogram(
     "mutaika_end_to_end_seconds", "From 250 to delivered", buckets=_LATENCY_BUCKETS
 )
 
+RELEASE_APPROVAL_SECONDS = Histogram(
+    "mutaika_release_approval_seconds", "From a release request to its approval by a second person",
+    buckets=(60, 300, 900, 1800, 3600, 4 * 3600, 8 * 3600, 86400, 3 * 86400, 7 * 86400),
+)
+QUARANTINE_PURGED = Counter(
+    "mutaika_quarantine_purged_total", "Quarantined mails removed by the retention purge"
+)
+
 CHILD_RESTARTS = Counter(
     "mutaika_child_restarts_total", "Children of serve restarted after they died", ["child"]
 )

@@ -126,6 +126,18 @@ def _record(row: Row[Any], item_rows: Sequence[Row[Any]]) -> QuarantineRecord:
     )  # fmt: skip
 
 
+def _with_items(conn: Connection, rows: Sequence[Row[Any]]) -> list[QuarantineRecord]:
+    """Records of message rows, their items read in one query."""
+    ids = [r.id for r in rows]
+    by_message: dict[str, list[Row[Any]]] = {qid: [] for qid in ids}
+    if ids:
+        for item in conn.execute(
+            select(items).where(items.c.message.in_(ids)).order_by(items.c.message, items.c.idx)
+        ):
+            by_message[item.message].append(item)
+    return [_record(r, by_message[r.id]) for r in rows]
+
+
 def get(conn: Connection, quarantine_id: str) -> QuarantineRecord | None:
     row = conn.execute(select(messages).where(messages.c.id == quarantine_id)).first()
     if row is None:
@@ -195,14 +207,7 @@ def page(conn: Connection, f: QuarantineFilter, *, limit: int, cursor: str = "")
     rows = conn.execute(stmt).all()
     more = len(rows) > limit
     rows = rows[:limit]
-    ids = [r.id for r in rows]
-    by_message: dict[str, list[Row[Any]]] = {qid: [] for qid in ids}
-    if ids:
-        for item in conn.execute(
-            select(items).where(items.c.message.in_(ids)).order_by(items.c.message, items.c.idx)
-        ):
-            by_message[item.message].append(item)
-    records = [_record(r, by_message[r.id]) for r in rows]
+    records = _with_items(conn, rows)
     last = rows[-1] if more and rows else None
     return Page(records, encode_cursor(last.received_at, last.id) if last is not None else "")
 
@@ -251,3 +256,31 @@ def collect_blobs(conn: Connection) -> tuple[int, int]:
                          .where(orphan)).one()  # fmt: skip
     conn.execute(delete(blobs).where(orphan))
     return int(found[0]), int(found[1])
+
+
+def stats_by_state(conn: Connection) -> dict[str, tuple[int, int]]:
+    """{hold state: (mails, bytes of their originals)}, for the scrape-time gauges."""
+    rows = conn.execute(select(messages.c.state, func.count(), func.coalesce(func.sum(
+        messages.c.size), 0)).group_by(messages.c.state))  # fmt: skip
+    return {state: (int(n), int(size)) for state, n, size in rows}
+
+
+def count_by_verdict(conn: Connection, since: float) -> dict[str, int]:
+    stmt = select(messages.c.verdict, func.count()).where(messages.c.received_at >= since)
+    rows = conn.execute(stmt.group_by(messages.c.verdict))
+    return {verdict: int(n) for verdict, n in rows}
+
+
+def oldest(
+    conn: Connection, *, received_before: float, limit: int, after: tuple[float, str] | None = None
+) -> list[QuarantineRecord]:
+    """Mails received before a time, oldest first, from the one after `after`: the candidates
+    of a retention run, read in batches."""
+    where: list[Any] = [messages.c.received_at < received_before]
+    if after is not None:
+        at, qid = after
+        where.append(or_(messages.c.received_at > at,
+                         and_(messages.c.received_at == at, messages.c.id > qid)))  # fmt: skip
+    order = (messages.c.received_at, messages.c.id)
+    rows = conn.execute(select(messages).where(*where).order_by(*order).limit(limit)).all()
+    return _with_items(conn, rows)

@@ -81,3 +81,92 @@ items = Table(
     Index(None, "detected_type"),
     Index(None, "reason"),
 )
+
+# -- the release plane (migration 0002) ---------------------------------------------------------
+
+releases = Table(
+    "releases",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column(
+        "quarantine_id", String(64), ForeignKey("messages.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("what", String(16), nullable=False),  # original | items
+    Column("items", Text, nullable=False),  # JSON list of item indexes ([] for the original)
+    Column("recipients", Text, nullable=False),  # JSON list
+    Column("state", String(24), nullable=False),
+    Column("policy", String(16), nullable=False),  # self | approval | admin, fixed at request
+    Column("requested_by", Text, nullable=False),
+    Column("requested_at", Float, nullable=False),
+    Column("comment", Text, nullable=False),
+    Column("decided_by", Text, nullable=True),
+    Column("decided_at", Float, nullable=True),
+    Column("decision_comment", Text, nullable=True),
+    Column("expires_at", Float, nullable=True),  # a request not decided by then expires
+    Column("queue_id", String(32), nullable=True),  # the mail in the spool, once queued
+    Column("node", Text, nullable=False),  # the node whose spool holds (or will hold) the mail
+    Column("results", Text, nullable=False),  # JSON {rcpt: {status, reply}} of the last attempt
+    Column("updated_at", Float, nullable=False),
+    # Set while the release is not closed, NULL once rejected, expired or cancelled: the unique
+    # index makes the same request twice one release (NULLs never collide, on both backends).
+    Column("dedupe", String(64), nullable=True, unique=True),
+    Column("idempotency_key", String(200), nullable=True, unique=True),
+    Index(None, "state", "updated_at"),
+    Index(None, "quarantine_id"),
+)
+
+release_events = Table(
+    "release_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "release_id", String(32), ForeignKey("releases.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("at", Float, nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("from_state", String(24), nullable=False),
+    Column("to_state", String(24), nullable=False),
+    Column("comment", Text, nullable=False),
+    Index(None, "release_id"),
+)
+
+tokens = Table(
+    "tokens",
+    metadata,
+    Column("id", String(16), primary_key=True),  # public half of the token, shown in lists
+    Column("name", Text, nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("secret_sha256", String(64), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("created_by", Text, nullable=False),
+    Column("revoked_at", Float, nullable=True),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),  # 1, 2, 3… no gaps
+    Column("at", Float, nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("target", Text, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("result", String(32), nullable=False),  # ok, denied, or a release state
+    Column("detail", Text, nullable=False),  # canonical JSON object
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Index(None, "at"),
+    Index(None, "action"),
+)
+
+# One row (id = 1): the end of the chain. Every append locks and moves it in the appending
+# transaction, so concurrent writers (processes, nodes) line up into one chain, and deleting the
+# last entries of audit_log is seen.
+audit_head = Table(
+    "audit_head",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("hash", String(64), nullable=False),
+)

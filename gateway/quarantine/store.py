@@ -15,6 +15,7 @@ from sqlalchemy import Connection, text
 from gateway.quarantine import messages, migrate
 from gateway.quarantine.db import Database, StoreUnavailable
 from gateway.quarantine.models import HoldState, Page, QuarantineFilter, QuarantineRecord
+from gateway.quarantine.unit import Tx
 from gateway.types import Envelope, SanitizeResult
 
 __all__ = ["QuarantineStore", "StoreUnavailable"]
@@ -36,10 +37,31 @@ class QuarantineStore:
     def schema_revision(self) -> str | None:
         return migrate.current(self._db)
 
+    def needs_upgrade(self) -> str:
+        """Why the schema is not this version's ("" when it is)."""
+        revision = migrate.current(self._db)
+        if revision == migrate.head():
+            return ""
+        return f"the store's schema is at {revision or 'nothing'}, this version needs " \
+            f"{migrate.head()}"
+
     @contextlib.contextmanager
     def _write(self) -> Iterator[Connection]:
         with self._db.write() as conn:
             yield conn
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Tx]:
+        """One write transaction for the services: committed on leaving, rolled back on an
+        exception; writers line up (SQLite: BEGIN IMMEDIATE)."""
+        with self._db.write() as conn:
+            yield Tx(conn)
+
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[Tx]:
+        """One read transaction: every read inside sees the same state."""
+        with self._db.read() as conn:
+            yield Tx(conn)
 
     def put(
         self, quarantine_id: str, envelope: Envelope, original: bytes, result: SanitizeResult,

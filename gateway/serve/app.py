@@ -24,7 +24,6 @@ from gateway.doorbell import clear_run_dir
 from gateway.log import configure_logging
 from gateway.serve.lock import DirectoryLock
 from gateway.serve.sockets import bind_listening
-from gateway.spool.ids import set_node
 
 LOG = logging.getLogger(__name__)
 
@@ -110,7 +109,6 @@ def serve(settings: Settings) -> int:
     directories are taken."""
     settings = resolve_paths(settings)
     configure_logging(settings.log_level)
-    set_node(settings.node_name)  # the supervisor queues the notices of killed jobs
     locks = _locks(settings)
     held: list[socket.socket] = []
     try:
@@ -137,8 +135,10 @@ def _run(settings: Settings, smtp_sock: socket.socket, api_sock: socket.socket |
     from gateway.runtime import StopFlag, open_spool, open_store
     from gateway.serve import children
     from gateway.serve.supervisor import Supervisor
+    from gateway.spool.ids import set_node
     from gateway.worker import JobSlot
 
+    set_node(settings.node_name)  # the supervisor queues the notices of killed jobs
     open_spool(settings).prepare()  # recovery, before any child runs
     store = open_store(settings)
     store.prepare()  # the schema at this version's head
@@ -158,6 +158,7 @@ def _run(settings: Settings, smtp_sock: socket.socket, api_sock: socket.socket |
         slot = JobSlot(ctx)
         supervisor.add(f"worker-{n}", children.worker_process, settings, slot, slot=slot)
     supervisor.add("delivery", children.delivery_process, settings)
+    supervisor.add("housekeeping", children.housekeeping_process, settings)
     if api_sock is not None:
         supervisor.add("api", children.api_process, settings, api_sock)
     write_state(settings.data_dir, smtp_sock, api_sock)  # the sockets are bound: ports known

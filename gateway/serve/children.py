@@ -19,8 +19,13 @@ from gateway.worker import JobSlot, Worker, quarantine_stuck
 
 
 def make_settler(settings: Settings, spool: Spool) -> Settler:
+    """The release hook writes each attempt's per-recipient results on the release (the store
+    connects on first use, so a process that never delivers a release never opens it)."""
+    from gateway.services.release_outcome import ReleaseOutcomes
+
     return Settler(
         spool, settings.delivery, settings.smtp.hostname,
+        on_release=ReleaseOutcomes(open_store(settings)),
         dsn_enabled=bool(settings.delivery.dsn_relay_url),
     )  # fmt: skip
 
@@ -67,6 +72,22 @@ def api_process(settings: Settings, sock: socket.socket) -> None:
 
     _start(settings)
     run_api(settings, sock)
+
+
+def housekeeping_process(settings: Settings) -> None:
+    from gateway.services.container import Services
+    from gateway.services.housekeeping import TICK_SECONDS, Housekeeper
+
+    configure_logging(settings.log_level)
+    stop = StopFlag().install()
+    store = open_store(settings)
+    keeper = Housekeeper(Services.build(settings, store, open_spool(settings)))
+    try:
+        while not stop.is_set:
+            keeper.tick()
+            stop.wait(TICK_SECONDS)
+    finally:
+        store.close()
 
 
 def settle_dead_job(settings: Settings, queue_id: str, seconds: float | None) -> None:

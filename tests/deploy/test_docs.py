@@ -10,7 +10,8 @@ import pytest
 from prometheus_client import REGISTRY
 
 import gateway.metrics
-from gateway.api.collectors import SpoolCollector
+from gateway.api.collectors import SpoolCollector, StoreCollector
+from gateway.quarantine import QuarantineStore
 from gateway.spool import Spool
 
 REPO = Path(__file__).resolve().parents[2]
@@ -34,7 +35,10 @@ def test_every_file_named_exists(doc: Path) -> None:
 
 def test_monitoring_table_lists_exactly_the_exported_metrics(tmp_path: Path) -> None:
     assert gateway.metrics  # registers every metric in the default registry
-    families = [*REGISTRY.collect(), *SpoolCollector(Spool(tmp_path)).collect()]
+    store = QuarantineStore(f"sqlite:///{tmp_path / 'store.sqlite3'}")
+    store.prepare()
+    families = [*REGISTRY.collect(), *SpoolCollector(Spool(tmp_path)).collect(),
+                *StoreCollector(store).collect()]
     exported = {
         family.name + ("_total" if family.type == "counter" else "")
         for family in families

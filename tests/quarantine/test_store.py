@@ -135,3 +135,19 @@ def test_another_mail_under_a_taken_id_is_refused(store: QuarantineStore) -> Non
     with pytest.raises(ValueError, match="taken by another mail"):
         store.put(QID, ENVELOPE, b"a different mail", _result([]))
     assert store.original(QID) == b"the first mail"
+
+
+def test_the_migrations_make_exactly_the_tables_schema_py_describes(tmp_path: Path) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlalchemy import create_engine
+
+    from gateway.quarantine.schema import metadata
+
+    url = f"sqlite:///{tmp_path / 'compare.sqlite3'}"
+    QuarantineStore(url).prepare()
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        assert compare_metadata(context, metadata) == []
+    engine.dispose()

@@ -1,5 +1,5 @@
 """/metrics: every process's counters, merged from PROMETHEUS_MULTIPROC_DIR when serve runs,
-plus the state of the spool read at scrape time."""
+plus the state of the spool and the store read at scrape time."""
 
 from __future__ import annotations
 
@@ -14,14 +14,16 @@ from prometheus_client import (
     multiprocess,
 )
 
-from gateway.api.collectors import SpoolCollector
-from gateway.api.deps import SpoolDep
+from gateway.api.collectors import SpoolCollector, StoreCollector
+from gateway.api.deps import SpoolDep, StoreDep
 
 router = APIRouter(tags=["metrics"])
 
 
-@router.get("/metrics")
-def metrics(spool: SpoolDep) -> Response:
+@router.get("/metrics", response_class=Response, summary="Prometheus metrics (open)",
+            responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}},
+                             "description": "the Prometheus text format"}})
+def metrics(spool: SpoolDep, store: StoreDep) -> Response:
     registry = CollectorRegistry()
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
@@ -30,5 +32,6 @@ def metrics(spool: SpoolDep) -> Response:
         data = generate_latest(REGISTRY)
     registry = CollectorRegistry()
     registry.register(SpoolCollector(spool))
+    registry.register(StoreCollector(store))
     data += generate_latest(registry)
     return Response(content=data, media_type=CONTENT_TYPE_LATEST)

@@ -1,36 +1,20 @@
-"""`mutaika` command line: serve, sanitize, check-config."""
+"""`mutaika sanitize`: the sanitizer on files, a dry run of the policy (no spool, no store)."""
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from gateway import __version__
-from gateway.config import SanitizeSettings, Settings, load_settings
-from gateway.errors import ConfigError
+from gateway.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, SubParsers, fail
+from gateway.config import SanitizeSettings, Settings
 from gateway.types import SanitizeResult
 
-EXIT_OK = 0
-EXIT_FAILED = 1  # some input could not be read or written
-EXIT_USAGE = 2  # bad arguments or configuration
 
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="mutaika", description="無害化 mail gateway")
-    parser.add_argument("--version", action="version", version=f"mutaika {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True)
-
-    serve = sub.add_parser("serve", help="run the gateway (SMTP in, sanitize, deliver)")
-    serve.add_argument("--config", help="TOML file (default: built-in defaults, MUTAIKA_* env)")
-
-    check = sub.add_parser("check-config", help="validate a configuration and print it")
-    check.add_argument("--config")
-
+def add_parser(sub: SubParsers) -> None:
     san = sub.add_parser("sanitize", help="sanitize .eml files (a dry run of the policy)")
     san.add_argument("inputs", nargs="+", help="message files; - reads standard input")
     san.add_argument("--output", "-o", help="output file (default: standard output)")
@@ -44,12 +28,7 @@ def _parser() -> argparse.ArgumentParser:
     san.add_argument("--config")
     san.add_argument("--quarantine-id", default="", help="ID to print in the notice")
     san.add_argument("--jobs", "-j", type=int, default=1, help="batch: worker processes")
-    return parser
-
-
-def _fail(message: str, code: int = EXIT_FAILED) -> int:
-    print(f"mutaika: {message}", file=sys.stderr)
-    return code
+    san.set_defaults(run=run)
 
 
 def _read_input(name: str) -> bytes:
@@ -120,18 +99,18 @@ def _sanitize_file(args: tuple[str, Path, SanitizeSettings, str, bool]) -> str |
     )
 
 
-def _sanitize(args: argparse.Namespace, settings: Settings) -> int:
+def run(args: argparse.Namespace, settings: Settings) -> int:
     from gateway.pipeline import sanitize
 
     if args.output_dir:
         collision = colliding_outputs(args.inputs)
         if collision:
-            return _fail(collision, EXIT_USAGE)
+            return fail(collision, EXIT_USAGE)
         out_dir = Path(args.output_dir)
         try:
             out_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            return _fail(f"cannot create {out_dir}: {exc.strerror or exc}")
+            return fail(f"cannot create {out_dir}: {exc.strerror or exc}")
         jobs = [
             (name, out_dir, settings.sanitize, args.quarantine_id, args.text)
             for name in args.inputs
@@ -145,11 +124,11 @@ def _sanitize(args: argparse.Namespace, settings: Settings) -> int:
             print(f"mutaika: {error}", file=sys.stderr)
         return EXIT_FAILED if errors else EXIT_OK
     if len(args.inputs) > 1:
-        return _fail("several inputs need --output-dir", EXIT_USAGE)
+        return fail("several inputs need --output-dir", EXIT_USAGE)
     try:
         raw = _read_input(args.inputs[0])
     except OSError as exc:
-        return _fail(f"cannot read {args.inputs[0]}: {exc.strerror or exc}")
+        return fail(f"cannot read {args.inputs[0]}: {exc.strerror or exc}")
     result = sanitize(raw, settings.sanitize, quarantine_id=args.quarantine_id)
     output = _output(result, args.text)
     problem: str | None
@@ -164,24 +143,6 @@ def _sanitize(args: argparse.Namespace, settings: Settings) -> int:
             problem = f"cannot write standard output: {exc.strerror or exc}"
     if problem is None and args.report:
         problem = _write(Path(args.report), _report_json(result).encode("utf-8"))
-    return _fail(problem) if problem else EXIT_OK
+    return fail(problem) if problem else EXIT_OK
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    config = args.config or os.environ.get("MUTAIKA_CONFIG")
-    try:
-        settings = load_settings(config)
-    except ConfigError as exc:
-        return _fail(str(exc), EXIT_USAGE)
-    if args.command == "check-config":
-        print(json.dumps(settings.model_dump(mode="json"), indent=2, ensure_ascii=False))
-        return EXIT_OK
-    if args.command == "sanitize":
-        return _sanitize(args, settings)
-    from gateway.serve.app import serve
-
-    try:
-        return serve(settings)
-    except ConfigError as exc:  # the ports or the data directory are taken
-        return _fail(str(exc), EXIT_USAGE)

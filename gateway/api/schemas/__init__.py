@@ -1,0 +1,1 @@
+"""The public shapes of the API, apart from the rows the store keeps (gateway.quarantine)."""

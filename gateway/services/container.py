@@ -1,0 +1,67 @@
+"""Services.build(): every service over one store and one spool; every face (API, CLI,
+housekeeping) calls these and nothing below them."""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from gateway.config import Settings
+from gateway.quarantine import QuarantineStore
+from gateway.services.audit import AuditService, Guard
+from gateway.services.quarantine import QuarantineService
+from gateway.services.queue import QueueService
+from gateway.services.release import ReleaseService
+from gateway.services.retention import RetentionService
+from gateway.services.status import StatusService
+from gateway.services.tokens import TokenService
+from gateway.spool import Spool
+
+
+def delivery_ringer(settings: Settings) -> Callable[[], None]:
+    """Wake the delivery process after an enqueue (it finds the mail within 0.5 s anyway)."""
+    from gateway.doorbell import DELIVERY, Ringer
+
+    ringer: list[Ringer] = []
+
+    def ring() -> None:
+        if not ringer:
+            ringer.append(Ringer(settings.data_dir, DELIVERY))
+        ringer[0].ring()
+
+    return ring
+
+
+@dataclass(slots=True)
+class Services:
+    settings: Settings
+    store: QuarantineStore
+    spool: Spool
+    guard: Guard
+    tokens: TokenService
+    audit: AuditService
+    quarantine: QuarantineService
+    releases: ReleaseService
+    queue: QueueService
+    retention: RetentionService
+    status: StatusService
+
+    @classmethod
+    def build(
+        cls, settings: Settings, store: QuarantineStore, spool: Spool,
+        ring: Callable[[], None] | None = None, started_at: float | None = None,
+    ) -> Services:
+        guard = Guard(store)
+        return cls(
+            settings, store, spool, guard,
+            tokens=TokenService(store, guard),
+            audit=AuditService(store, guard),
+            quarantine=QuarantineService(settings, store, guard),
+            releases=ReleaseService(settings, store, spool, guard,
+                                    ring or delivery_ringer(settings), socket.gethostname()),
+            queue=QueueService(store, spool, guard),
+            retention=RetentionService(settings, store),
+            status=StatusService(store, spool, guard, started_at or time.time()),
+        )

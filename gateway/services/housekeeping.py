@@ -1,0 +1,45 @@
+"""The housekeeping child of `mutaika serve`: request expiry, reconciling releases a crash left
+"approved", and the retention purge, each on its own interval."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from gateway.quarantine import StoreUnavailable
+from gateway.services.container import Services
+from gateway.services.errors import ServiceError
+
+LOG = logging.getLogger(__name__)
+TICK_SECONDS = 30.0
+# An approved release untouched this long was not in the middle of its enqueue (milliseconds):
+# whatever left it approved is gone.
+RECONCILE_GRACE_SECONDS = 60.0
+
+
+class Housekeeper:
+    def __init__(self, services: Services) -> None:
+        self._services = services
+        self._interval = services.settings.retention.purge_interval_seconds
+        self._next_purge = 0.0
+
+    def tick(self, now: float | None = None) -> None:
+        """One round; a fault (the store away, a bug) is logged and the next round tries again."""
+        now = time.time() if now is None else now
+        releases = self._services.releases
+        try:
+            if expired := releases.expire_due(now):
+                LOG.info("%d release requests expired", expired)
+            if queued := releases.reconcile(now - RECONCILE_GRACE_SECONDS):
+                LOG.info("%d approved releases queued after a restart", queued)
+            if now >= self._next_purge:
+                result = self._services.retention.purge(now)
+                self._next_purge = now + self._interval
+                if result.purged or result.kept_for_release:
+                    LOG.info("retention: %d mails purged (%d payloads, %d bytes), %d kept for "
+                             "a release under way", result.purged, result.blobs, result.bytes,
+                             result.kept_for_release)
+        except (ServiceError, StoreUnavailable) as error:
+            LOG.warning("housekeeping: %s", error)
+        except Exception:
+            LOG.exception("housekeeping failed; trying again next round")

@@ -1,0 +1,68 @@
+"""Who acts, and what each role may do: the one table every face checks against."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from gateway.services.errors import Forbidden
+
+
+class Role(enum.StrEnum):
+    VIEWER = "viewer"
+    OPERATOR = "operator"
+    APPROVER = "approver"
+    ADMIN = "admin"
+
+
+class Action(enum.StrEnum):
+    STATUS = "status.read"
+    QUARANTINE_LIST = "quarantine.list"
+    QUARANTINE_SHOW = "quarantine.show"
+    QUARANTINE_DOWNLOAD = "quarantine.download"
+    QUARANTINE_DELETE = "quarantine.delete"
+    QUARANTINE_BULK = "quarantine.bulk"
+    RELEASE_LIST = "release.list"
+    RELEASE_CREATE = "release.create"
+    RELEASE_APPROVE = "release.approve"
+    RELEASE_REJECT = "release.reject"
+    RELEASE_CANCEL = "release.cancel"
+    RELEASE_RETRY = "release.retry"
+    QUEUE_LIST = "queue.list"
+    QUEUE_RETRY = "queue.retry"
+    QUEUE_DELETE = "queue.delete"
+    AUDIT_READ = "audit.read"
+    TOKEN_MANAGE = "token.manage"
+
+
+_VIEW = {Action.STATUS, Action.QUARANTINE_LIST, Action.QUARANTINE_SHOW, Action.RELEASE_LIST,
+         Action.QUEUE_LIST}  # fmt: skip
+_OPERATE = _VIEW | {Action.QUARANTINE_DOWNLOAD, Action.RELEASE_CREATE, Action.RELEASE_CANCEL,
+                    Action.RELEASE_RETRY, Action.QUEUE_RETRY}  # fmt: skip
+_APPROVE = _OPERATE | {Action.RELEASE_APPROVE, Action.RELEASE_REJECT, Action.AUDIT_READ}
+
+# Each role's actions. Deleting mail (one or in bulk, from the quarantine or the queue) and
+# managing tokens stay with admins: they cannot be undone, or they make new principals.
+ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
+    Role.VIEWER: frozenset(_VIEW),
+    Role.OPERATOR: frozenset(_OPERATE),
+    Role.APPROVER: frozenset(_APPROVE),
+    Role.ADMIN: frozenset(Action),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    name: str  # "token:<id>:<name>", "cli:<user>", "system:<part>"
+    role: Role
+
+    def may(self, action: Action) -> bool:
+        return action in ROLE_ACTIONS[self.role]
+
+    def require(self, action: Action) -> None:
+        if not self.may(action):
+            raise Forbidden(f"the {self.role} role may not {action}")
+
+
+SYSTEM_DELIVERY = Principal("system:delivery", Role.ADMIN)
+SYSTEM_HOUSEKEEPING = Principal("system:housekeeping", Role.ADMIN)
