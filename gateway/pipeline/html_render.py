@@ -9,9 +9,8 @@ as the walk in gateway.pipeline.html_text, which decides what is visible and fee
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 
-from bs4.element import Tag
+from lxml.etree import _Attrib
 
 from gateway.pipeline.labels import label
 from gateway.pipeline.textclean import one_line, strip_invisible, tidy
@@ -32,13 +31,11 @@ PARAGRAPH = tag_names("p h1 h2 h3 h4 h5 h6 dl")
 MAX_STYLE = 4096
 MAX_PREFIX = 16  # indentation levels shown; deeper nesting stays at this depth
 
-# multi_valued_attributes=None makes every value a str; the type says what bs4 promises.
-Attrs = Mapping[str, object]
+Attrs = _Attrib  # an element's attributes as lxml gives them: every value a str
 
 
 def _attr(attrs: Attrs, key: str) -> str:
-    value = attrs.get(key)
-    return value if isinstance(value, str) else ""
+    return attrs.get(key) or ""
 
 
 _LISTS = frozenset(("ul", "ol", "menu", "dir"))
@@ -235,8 +232,7 @@ class Renderer:
             return True
         return False
 
-    def leave(self, node: Tag) -> None:
-        name = node.name
+    def leave(self, name: str) -> None:
         if name in BLOCK or name in ("table", "dt"):
             self.block(1)
         elif name in PARAGRAPH:

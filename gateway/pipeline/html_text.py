@@ -1,9 +1,10 @@
 """HTML rendered to the plain text a reader would have seen, with every link made harmless.
 
-bs4 with the lxml builder parses (the product spec names it); the walk over its tree is our
+libxml2 (through lxml) parses into its own C tree and the walk reads that tree directly: no
+Python object per node is built beyond the element proxies the walk touches. The walk is our
 own because no library renders with the rules a disarm gateway needs: real hrefs shown next
 to their text, hidden text dropped, embeds replaced by a marker, and bounded work on hostile
-input. The walk is iterative with an explicit stack: 100,000 nested <div>s are legal input.
+input. It is iterative with an explicit stack: 100,000 nested <div>s are legal input.
 It decides what is visible; gateway.pipeline.html_render lays the visible part out as text.
 """
 
@@ -11,11 +12,9 @@ from __future__ import annotations
 
 import functools
 import re
-import warnings
 from dataclasses import dataclass, field
 
-from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning
-from bs4.element import NavigableString, RubyParenthesisString, RubyTextString, Tag
+from lxml import etree
 
 from gateway.pipeline.html_render import (
     BLOCK,
@@ -50,7 +49,6 @@ _KIND = {
     **dict.fromkeys(PARAGRAPH, _PARAGRAPHLIKE),
     **dict.fromkeys(_SPECIAL, _ENTER),
 }
-_VISIBLE_TEXT = (NavigableString, RubyTextString, RubyParenthesisString)
 # `display:none` and friends after spaces and comments are gone; a zero size or opacity
 # in any unit, with or without !important.
 _HIDDEN_STYLE = re.compile(
@@ -60,6 +58,9 @@ _HIDDEN_STYLE = re.compile(
 )
 _HIDING_WORDS = ("none", "hidden", "mso-hide", "font-size", "opacity")
 _CSS_COMMENT = re.compile(r"/\*[^*]*\*+(?:[^/*][^*]*\*+)*/")
+# libxml2 stops a document nested deeper than this (the rest of the text would be lost);
+# such a document is parsed again through a SAX target, which has no depth limit.
+_RESOURCE_LIMIT = etree.ErrorTypes.ERR_RESOURCE_LIMIT
 
 
 @dataclass(slots=True)
@@ -103,53 +104,62 @@ def _cut(html: str, max_bytes: int, warnings: list[str]) -> str:
     return encoded[:max_bytes].decode("utf-8", "ignore")
 
 
-def _soup(html: str, builder: str) -> BeautifulSoup:
-    # multi_valued_attributes=None: `class` stays a string, nothing here reads it.
-    if len(html) > 256:
-        return BeautifulSoup(html, builder, multi_valued_attributes=None)
-    with warnings.catch_warnings():  # a body that is one URL is fine here, bs4 thinks not
-        warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
-        return BeautifulSoup(html, builder, multi_valued_attributes=None)
-
-
-def _parse(html: str, warnings: list[str]) -> BeautifulSoup | None:
+def parse(html: str, warnings: list[str]) -> etree._Element | None:
+    """The document's root element, or None when it holds no element at all."""
+    # The text is handed over as UTF-8 bytes with the encoding named: a <meta charset> or an
+    # XML declaration inside cannot make libxml2 read it as something else.
+    data = html.removeprefix("\ufeff").encode("utf-8", "replace")
+    parser = etree.HTMLParser(
+        encoding="utf-8", remove_comments=True, remove_pis=True, huge_tree=True
+    )
     try:
-        return _soup(html, "lxml")
-    except Exception:  # lxml refuses some broken documents; html.parser accepts anything
-        warnings.append("html: lxml could not parse it, html.parser used")
-    try:
-        return _soup(html, "html.parser")
-    except Exception:
+        root: etree._Element | None = etree.fromstring(data, parser)
+        if not any(error.type == _RESOURCE_LIMIT for error in parser.error_log):
+            return root
+        deep = etree.HTMLParser(
+            encoding="utf-8", remove_comments=True, remove_pis=True, target=etree.TreeBuilder()
+        )
+        built = etree.fromstring(data, deep)
+        return built if isinstance(built, etree._Element) else None
+    except (etree.LxmlError, ValueError):
         warnings.append("html could not be parsed; its text is not shown")
         return None
 
 
-def _walk(soup: BeautifulSoup, out: Renderer, max_nodes: int) -> list[str]:
+def _walk(root: etree._Element, out: Renderer, max_nodes: int) -> list[str]:
     """Feed the renderer in document order; warnings when the tree is out of bounds."""
-    # An exit action is the Tag itself pushed a second time, after a None marker.
-    stack: list[object] = list(reversed(soup.contents))
+    # Items: an element to enter, a str (a tail: text after an element, in its parent), or
+    # the name of an element to leave. A tail is pushed below its element's exit.
+    # Text after </html> is parsed into further top-level elements beside the root.
+    stack: list[object] = [*reversed(list(root.itersiblings())), root]
+    stack.extend(root.itersiblings(preceding=True))
     nodes = depth = deepest = 0
     kinds = _KIND
     while stack:
         node = stack.pop()
-        if node is None:
-            out.leave(stack.pop())  # type: ignore[arg-type]
+        kind_of_item = type(node)
+        if kind_of_item is str:
+            out.text(node)  # type: ignore[arg-type]
+            continue
+        if kind_of_item is tuple:
+            out.leave(node[0])  # type: ignore[index]
             depth -= 1
             continue
-        if not isinstance(node, Tag):
-            if type(node) in _VISIBLE_TEXT:
-                out.text(node)  # type: ignore[arg-type]
+        element: etree._Element = node  # type: ignore[assignment]
+        tail = element.tail
+        if tail:
+            stack.append(tail)
+        name = element.tag
+        if type(name) is not str:  # an entity reference or what recovery left: no text
             continue
         nodes += 1
         if nodes > max_nodes:
             return [f"html has more than {max_nodes} elements; the rest is not shown"]
-        kind = kinds.get(node.name, _INLINE)
-        attrs = node.attrs
-        if kind == _DROPPED or (
-            attrs
-            and ("style" in attrs or "hidden" in attrs or "aria-hidden" in attrs)
-            and _hidden(attrs)
-        ):
+        kind = kinds.get(name, _INLINE)
+        if kind == _DROPPED:
+            continue
+        attrs = element.attrib
+        if attrs and _hidden(attrs):
             continue
         if kind == _EMBEDDED:
             out.embed()
@@ -163,14 +173,17 @@ def _walk(soup: BeautifulSoup, out: Renderer, max_nodes: int) -> list[str]:
             out.paragraph()
             exits = True
         else:
-            exits = out.enter(node.name, attrs)
+            exits = out.enter(name, attrs)
         if exits:
-            stack.append(node)
-            stack.append(None)
+            stack.append((name,))
             depth += 1
             if depth > deepest:
                 deepest = depth
-        stack.extend(reversed(node.contents))
+        if len(element):
+            stack.extend(reversed(element))
+        text = element.text
+        if text:
+            out.text(text)
     if deepest > _DEEP:
         return [f"html nests blocks {deepest} deep; indentation shown {MAX_PREFIX} deep at most"]
     return []
@@ -186,11 +199,11 @@ def html_to_text(
 ) -> HtmlText:
     """Render an HTML body as plain text. Total: bad HTML gives text plus warnings, never raises."""
     warnings: list[str] = []
-    soup = _parse(_cut(html, max_bytes, warnings), warnings)
-    if soup is None:
+    root = parse(_cut(html, max_bytes, warnings), warnings)
+    if root is None:
         return HtmlText(text="", warnings=warnings)
     out = Renderer(url_policy, language)
-    warnings.extend(_walk(soup, out, max_nodes))
+    warnings.extend(_walk(root, out, max_nodes))
     text = out.finish()
     warnings.extend(out.warnings())
     return HtmlText(text=text, links=out.links, images=out.images, warnings=warnings)
