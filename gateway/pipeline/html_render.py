@@ -142,7 +142,7 @@ class Renderer:
                 if number:
                     self.newline()
                 if line:
-                    self.put(neutralize_urls_in_text(line, self.policy, self.language))
+                    self.put(line)
             return
         if not raw.strip(_HTML_SPACE):  # the indentation between tags
             self.space = True
@@ -156,7 +156,7 @@ class Renderer:
         trailing = text[-1] == " "
         if trailing:
             text = text[:-1]
-        self.put(neutralize_urls_in_text(text, self.policy, self.language))
+        self.put(text)
         self.space = trailing
 
     def embed(self) -> None:
@@ -171,7 +171,6 @@ class Renderer:
             return
         self.images += 1
         if alt:
-            alt = neutralize_urls_in_text(alt, self.policy, self.language)
             self.inline(f"[{self.image_word}: {alt}]")
         else:
             self.inline(f"[{self.image_word}]")
@@ -290,4 +289,7 @@ class Renderer:
         return found
 
     def finish(self) -> str:
-        return tidy(strip_invisible("".join(self.out)))
+        # URLs are neutralised once, in the whole text: a host or scheme split by tags
+        # (`htt<b></b>p://split-<b></b>evil.example`) is whole only here, as the reader sees it.
+        text = strip_invisible("".join(self.out))
+        return tidy(neutralize_urls_in_text(text, self.policy, self.language))

@@ -10,21 +10,13 @@ It decides what is visible; gateway.pipeline.html_render lays the visible part o
 
 from __future__ import annotations
 
-import functools
-import re
 from dataclasses import dataclass, field
 
 from lxml import etree
 
-from gateway.pipeline.html_render import (
-    BLOCK,
-    MAX_PREFIX,
-    MAX_STYLE,
-    PARAGRAPH,
-    Attrs,
-    Renderer,
-    tag_names,
-)
+from gateway.pipeline.html_look import DEFAULT, Look, Styler
+from gateway.pipeline.html_render import BLOCK, MAX_PREFIX, PARAGRAPH, Renderer, tag_names
+from gateway.pipeline.html_sheet import sheet_styles
 from gateway.types import Language, UrlPolicy
 
 DEFAULT_MAX_BYTES = 4 * 1024 * 1024
@@ -41,6 +33,7 @@ _SPECIAL = tag_names(
     "a br td th img tr table ul ol menu dir li blockquote dd dt pre textarea listing xmp"
     " plaintext hr input"
 )  # the elements Renderer.enter() handles
+_MARKS = tag_names("img input hr")  # what shows without text: hidden only with the box
 _INLINE, _DROPPED, _EMBEDDED, _BLOCKLIKE, _PARAGRAPHLIKE, _ENTER = range(6)
 _KIND = {
     **dict.fromkeys(_DROP, _DROPPED),
@@ -49,15 +42,6 @@ _KIND = {
     **dict.fromkeys(PARAGRAPH, _PARAGRAPHLIKE),
     **dict.fromkeys(_SPECIAL, _ENTER),
 }
-# `display:none` and friends after spaces and comments are gone; a zero size or opacity
-# in any unit, with or without !important.
-_HIDDEN_STYLE = re.compile(
-    r"(?:^|;)(?:display:none|visibility:hidden|mso-hide:all"
-    r"|font-size:(?:0+\.?0*|\.0+)(?:px|pt|em|rem|%|vw|vh)?|opacity:(?:0+\.?0*|\.0+)%?)"
-    r"(?:!important)?(?:;|$)"
-)
-_HIDING_WORDS = ("none", "hidden", "mso-hide", "font-size", "opacity")
-_CSS_COMMENT = re.compile(r"/\*[^*]*\*+(?:[^/*][^*]*\*+)*/")
 # libxml2 stops a document nested deeper than this (the rest of the text would be lost);
 # such a document is parsed again through a SAX target, which has no depth limit.
 _RESOURCE_LIMIT = etree.ErrorTypes.ERR_RESOURCE_LIMIT
@@ -69,29 +53,7 @@ class HtmlText:
     links: int = 0
     images: int = 0
     warnings: list[str] = field(default_factory=list)
-
-
-def hidden_style(style: str) -> bool:
-    """True when an inline style makes the element invisible."""
-    return _style_hides(style[:MAX_STYLE])  # a bounded key: the cache outlives the mail
-
-
-@functools.lru_cache(maxsize=1024)  # newsletters repeat the same few styles on every cell
-def _style_hides(style: str) -> bool:
-    lowered = style.lower()
-    if not any(word in lowered for word in _HIDING_WORDS):
-        return False
-    compact = "".join(lowered.split())
-    if "/*" in compact:
-        compact = _CSS_COMMENT.sub("", compact)
-    return _HIDDEN_STYLE.search(compact) is not None
-
-
-def _hidden(attrs: Attrs) -> bool:
-    if "hidden" in attrs or attrs.get("aria-hidden") == "true":
-        return True
-    style = attrs.get("style")
-    return isinstance(style, str) and hidden_style(style)
+    notes: list[str] = field(default_factory=list)  # label keys for the reader's notice
 
 
 def _cut(html: str, max_bytes: int, warnings: list[str]) -> str:
@@ -126,67 +88,105 @@ def parse(html: str, warnings: list[str]) -> etree._Element | None:
         return None
 
 
-def _walk(root: etree._Element, out: Renderer, max_nodes: int) -> list[str]:
-    """Feed the renderer in document order; warnings when the tree is out of bounds."""
-    # Items: an element to enter, a str (a tail: text after an element, in its parent), or
-    # the name of an element to leave. A tail is pushed below its element's exit.
-    # Text after </html> is parsed into further top-level elements beside the root.
-    stack: list[object] = [*reversed(list(root.itersiblings())), root]
-    stack.extend(root.itersiblings(preceding=True))
-    nodes = depth = deepest = 0
-    kinds = _KIND
-    while stack:
-        node = stack.pop()
-        kind_of_item = type(node)
-        if kind_of_item is str:
-            out.text(node)  # type: ignore[arg-type]
-            continue
-        if kind_of_item is tuple:
-            out.leave(node[0])  # type: ignore[index]
-            depth -= 1
-            continue
-        element: etree._Element = node  # type: ignore[assignment]
-        tail = element.tail
-        if tail:
-            stack.append(tail)
-        name = element.tag
-        if type(name) is not str:  # an entity reference or what recovery left: no text
-            continue
-        nodes += 1
-        if nodes > max_nodes:
-            return [f"html has more than {max_nodes} elements; the rest is not shown"]
-        kind = kinds.get(name, _INLINE)
-        if kind == _DROPPED:
-            continue
-        attrs = element.attrib
-        if attrs and _hidden(attrs):
-            continue
-        if kind == _EMBEDDED:
-            out.embed()
-            continue
-        if kind == _INLINE:
-            exits = False
-        elif kind == _BLOCKLIKE:
-            out.block(1)
-            exits = True
-        elif kind == _PARAGRAPHLIKE:
-            out.paragraph()
-            exits = True
-        else:
-            exits = out.enter(name, attrs)
-        if exits:
-            stack.append((name,))
-            depth += 1
-            if depth > deepest:
-                deepest = depth
-        if len(element):
-            stack.extend(reversed(element))
-        text = element.text
-        if text:
-            out.text(text)
-    if deepest > _DEEP:
-        return [f"html nests blocks {deepest} deep; indentation shown {MAX_PREFIX} deep at most"]
-    return []
+class _Walk:
+    """One document's walk: the renderer fed in document order with only what can be seen."""
+
+    def __init__(self, out: Renderer, styler: Styler, max_nodes: int) -> None:
+        self.out = out
+        self.styler = styler
+        self.max_nodes = max_nodes
+        self.gone = 0  # elements hidden with everything in them
+        self.unseen = 0  # runs of text in a colour, size or visibility no reader can see
+
+    def run(self, tops: list[etree._Element]) -> list[str]:
+        """Warnings when the tree is out of bounds."""
+        out, styler, sheet, kinds = self.out, self.styler, self.styler.sheet, _KIND
+        # Items: an element to enter; a str, the tail after an element (text in its parent);
+        # or (name to leave or None, the Look to restore, the element), pushed below the
+        # children. Holding the element keeps its lxml proxy alive while its children are
+        # walked: a proxy freed with no live proxy above it makes lxml climb to the root,
+        # which made a 100,000-deep tree quadratic.
+        stack: list[object] = list(reversed(tops))
+        look: Look = DEFAULT
+        nodes = depth = deepest = 0
+        while stack:
+            node = stack.pop()
+            kind_of_item = type(node)
+            if kind_of_item is str:
+                if look.shows_text:
+                    out.text(node)  # type: ignore[arg-type]
+                elif not node.isspace():  # type: ignore[attr-defined]
+                    self.unseen += 1
+                continue
+            if kind_of_item is tuple:
+                exit_item: tuple[str | None, Look, object] = node  # type: ignore[assignment]
+                leaving, look, _ = exit_item
+                if leaving:
+                    out.leave(leaving)
+                    depth -= 1
+                continue
+            element: etree._Element = node  # type: ignore[assignment]
+            tail = element.tail
+            if tail:
+                stack.append(tail)
+            name = element.tag
+            if type(name) is not str:  # an entity reference or what recovery left: no text
+                continue
+            nodes += 1
+            if nodes > self.max_nodes:
+                return [f"html has more than {self.max_nodes} elements; the rest is not shown"]
+            kind = kinds.get(name, _INLINE)
+            if kind == _DROPPED:
+                continue
+            attrs = element.attrib
+            inner = look
+            if attrs or (sheet and element in sheet):
+                styled = styler.look(element, name, attrs, look)
+                if styled is None:
+                    self.gone += 1
+                    continue
+                inner = styled
+            if kind == _EMBEDDED or name in _MARKS:
+                if inner.shows_marks:
+                    out.embed() if kind == _EMBEDDED else out.enter(name, attrs)
+                continue
+            if kind == _INLINE:
+                exits = False
+            elif kind == _BLOCKLIKE:
+                out.block(1)
+                exits = True
+            elif kind == _PARAGRAPHLIKE:
+                out.paragraph()
+                exits = True
+            else:
+                exits = out.enter(name, attrs)
+            children = len(element)
+            if exits:
+                stack.append((name, look, element))
+                depth += 1
+                if depth > deepest:
+                    deepest = depth
+            elif children or inner is not look:
+                stack.append((None, look, element))
+            look = inner
+            if children:
+                stack.extend(reversed(element))
+            text = element.text
+            if text:
+                if look.shows_text:
+                    out.text(text)
+                elif not text.isspace():
+                    self.unseen += 1
+        if deepest > _DEEP:
+            depth_note = f"indentation shown {MAX_PREFIX} deep at most"
+            return [f"html nests blocks {deepest} deep; {depth_note}"]
+        return []
+
+    def warnings(self) -> list[str]:
+        if not self.gone and not self.unseen:
+            return []
+        return [f"html: {self.gone} hidden element(s) and {self.unseen} run(s) of unseen text"
+                " were not shown"]
 
 
 def html_to_text(
@@ -202,8 +202,14 @@ def html_to_text(
     root = parse(_cut(html, max_bytes, warnings), warnings)
     if root is None:
         return HtmlText(text="", warnings=warnings)
+    # Text after </html> is parsed into further top-level elements beside the root.
+    tops = [*reversed(list(root.itersiblings(preceding=True))), root, *root.itersiblings()]
+    sheet = sheet_styles(tops)
+    warnings.extend(sheet.warnings)
     out = Renderer(url_policy, language)
-    warnings.extend(_walk(root, out, max_nodes))
+    walk = _Walk(out, Styler(sheet.props), max_nodes)
+    warnings.extend(walk.run(tops))
     text = out.finish()
-    warnings.extend(out.warnings())
-    return HtmlText(text=text, links=out.links, images=out.images, warnings=warnings)
+    warnings.extend(out.warnings() + walk.warnings())
+    notes = ["css_uncertain"] if sheet.uncertain else []
+    return HtmlText(text, out.links, out.images, warnings, notes)

@@ -27,6 +27,8 @@ _LABELS: dict[Language, dict[str, str]] = {
         "charset_guess": "本文の文字コードを推定して表示しています（文字化けの可能性があります）。",
         "html_converted": "HTML形式の本文をテキストに変換しました。",
         "links_neutralized": "本文中のURLは誤ってアクセスしないよう無効化しています（例: hxxp://example[.]com）。",
+        "css_uncertain": "HTMLの書式指定が大きすぎるため確認しきれず、元のメールでは見えない文字が"
+        "表示されている可能性があります。",
     },
     Language.EN: {
         "forwarded": "---------- Forwarded message ----------",
@@ -52,6 +54,8 @@ _LABELS: dict[Language, dict[str, str]] = {
         "html_converted": "The HTML body was converted to plain text.",
         "links_neutralized": "Links were made inactive so they cannot be opened by mistake "
         "(e.g. hxxp://example[.]com).",
+        "css_uncertain": "The message's style sheet was too large to check completely: some "
+        "text shown here may have been invisible in the original.",
     },
 }
 
