@@ -28,7 +28,8 @@ from lxml import etree
 from gateway.pipeline.html_look import Priority
 from gateway.pipeline.html_style import can_hide, declarations
 
-MAX_SHEET_CHARS = 256 * 1024
+MAX_SHEET_CHARS = 128 * 1024
+MAX_SELECTORS = 2000  # evaluated per document
 WORK_BUDGET = 20_000_000  # estimated node visits by libxml2's XPath for one document
 _UNCONDITIONAL_MEDIA = frozenset(("all", "screen", "only"))
 _WALKING_AXES = ("descendant::", "ancestor", "-sibling::", "contains(.")
@@ -36,22 +37,34 @@ _PROBES = (16, 64, 256, 1024)
 _TRANSLATOR = cssselect.HTMLTranslator()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Rule:
-    xpath: etree.XPath
+    selector: Any  # cssselect's parsed selector; translated when a document first needs it
     order: int
     specificity: tuple[int, int, int]
-    classes: frozenset[str]  # named by the rightmost compound: all must be in the document
+    classes: frozenset[str]  # named by the selector: all must be in the document
     ids: frozenset[str]
-    walks: int  # axes that visit more than the candidate itself
     props: tuple[tuple[str, object, bool], ...]
     hides: bool
+    xpath: etree.XPath | None = None
+    walks: int = 0  # axes that visit more than the candidate itself
+
+    def translate(self) -> etree.XPath | None:
+        """The selector as XPath; None when cssselect or libxml2 cannot express it."""
+        if self.xpath is None:
+            try:
+                path = _TRANSLATOR.selector_to_xpath(self.selector, prefix="//")
+                self.xpath = etree.XPath(path)
+            except (cssselect.SelectorError, etree.XPathError):
+                return None
+            self.walks = sum(path.count(axis) for axis in _WALKING_AXES)
+        return self.xpath
 
 
 @dataclass(slots=True)
 class _Sheet:
     rules: list[_Rule] = field(default_factory=list)
-    unreadable_hiding: int = 0  # hiding rules in valid CSS that cssselect cannot translate
+    unreadable_hiding: int = 0  # hiding rules in valid CSS that cssselect cannot parse
 
 
 @dataclass(slots=True)
@@ -76,16 +89,22 @@ def _applies(media: Sequence[Any]) -> bool:
 
 
 def _key(tree: Any) -> tuple[frozenset[str], frozenset[str]]:
-    """Classes and ids the rightmost compound selector requires."""
-    if isinstance(tree, selectors.CombinedSelector):
-        tree = tree.subselector
+    """Classes and ids the selector requires: each compound of it must match some element, so
+    a name absent from the document means no match. (What :not() or :is() name is no need.)"""
     classes, ids = set(), set()
-    while tree is not None and not isinstance(tree, selectors.Element):
-        if isinstance(tree, selectors.Class):
-            classes.add(tree.class_name)
-        elif isinstance(tree, selectors.Hash):
-            ids.add(tree.id)
-        tree = getattr(tree, "selector", None)
+    pending = [tree]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, selectors.CombinedSelector):
+            pending += [node.selector, node.subselector]
+            continue
+        if isinstance(node, selectors.Class):
+            classes.add(node.class_name)
+        elif isinstance(node, selectors.Hash):
+            ids.add(node.id)
+        inner = getattr(node, "selector", None)
+        if inner is not None and not isinstance(node, selectors.Element):
+            pending.append(inner)
     return frozenset(classes), frozenset(ids)
 
 
@@ -113,28 +132,12 @@ def _rules(rules: Iterable[Any], sheet: _Sheet, order: list[int]) -> None:
             order[0] += 1
             if selector.pseudo_element is not None:  # styles generated content, not the element
                 continue
-            try:
-                path = _TRANSLATOR.selector_to_xpath(selector, prefix="//")
-                xpath = _xpath(path)
-            except cssselect.SelectorSyntaxError:
-                continue
-            except (cssselect.SelectorError, etree.XPathError):
-                sheet.unreadable_hiding += hides
-                continue
             classes, ids = _key(selector.parsed_tree)
-            walks = sum(path.count(axis) for axis in _WALKING_AXES)
             specificity = selector.specificity()
-            sheet.rules.append(
-                _Rule(xpath, order[0], specificity, classes, ids, walks, props, hides)
-            )
+            sheet.rules.append(_Rule(selector, order[0], specificity, classes, ids, props, hides))
 
 
-@functools.lru_cache(maxsize=4096)
-def _xpath(path: str) -> etree.XPath:
-    return etree.XPath(path)
-
-
-@functools.lru_cache(maxsize=64)  # a sender's template repeats its sheet in every mail
+@functools.lru_cache(maxsize=32)  # a sender's template repeats its sheet in every mail
 def _compile(text: str) -> _Sheet:
     sheet = _Sheet()
     _rules(tinycss2.parse_stylesheet(text, True, True), sheet, [0])
@@ -191,39 +194,43 @@ class _Budget:
         return True
 
 
-def sheet_styles(tops: Sequence[etree._Element]) -> SheetStyles:
-    """The declarations each element gets from the document's style sheets."""
-    found = SheetStyles()
-    texts, cut = _texts(tops, found.warnings)
-    if not texts:
-        return found
-    sheets = [_compile(text) for text in texts if text.strip()]
-    rules = [(index, rule) for index, sheet in enumerate(sheets) for rule in sheet.rules]
-    skipped = sum(sheet.unreadable_hiding for sheet in sheets)
-    if not rules:
-        found.uncertain = cut or bool(skipped)
-        return found
-    tree = tops[0].getroottree()
+def _apply(rules: list[tuple[int, _Rule]], tree: etree._ElementTree, found: SheetStyles) -> int:
+    """Each rule's declarations onto the elements it selects; the hiding rules left out
+    (a selector cssselect or libxml2 cannot express, or past a bound)."""
     classes = {name for value in tree.xpath("//@class") for name in str(value).split()}
     ids = {str(value) for value in tree.xpath("//@id")}
     budget = _Budget(tree)
-    over = 0
+    over = evaluated = 0
     for index, rule in rules:
         if not rule.classes <= classes or not rule.ids <= ids:
             continue
-        if not budget.take(rule.walks):
+        evaluated += 1
+        xpath = rule.translate() if evaluated <= MAX_SELECTORS else None
+        if xpath is None or not budget.take(rule.walks):
             over += rule.hides
             continue
-        for element in rule.xpath(tree):
+        for element in xpath(tree):
             mine = found.props.setdefault(element, {})
             for prop, value, is_important in rule.props:
                 priority = (int(is_important), 0, *rule.specificity, index << 32 | rule.order)
                 if prop not in mine or priority >= mine[prop][0]:
                     mine[prop] = (priority, value)
-    if skipped or over:
+    return over
+
+
+def sheet_styles(tops: Sequence[etree._Element]) -> SheetStyles:
+    """The declarations each element gets from the document's style sheets."""
+    found = SheetStyles()
+    texts, cut = _texts(tops, found.warnings)
+    sheets = [_compile(text) for text in texts if text.strip()]
+    rules = [(index, rule) for index, sheet in enumerate(sheets) for rule in sheet.rules]
+    left_out = sum(sheet.unreadable_hiding for sheet in sheets)
+    if rules:
+        left_out += _apply(rules, tops[0].getroottree(), found)
+    if left_out:
         found.warnings.append(
-            f"css: {skipped + over} hiding rule(s) not applied (unreadable selector or past the"
-            " work bound); hidden text may be shown"
+            f"css: {left_out} hiding rule(s) not applied (a selector we cannot evaluate, or past"
+            " the work bound); hidden text may be shown"
         )
-    found.uncertain = cut or bool(skipped) or bool(over)
+    found.uncertain = cut or bool(left_out)
     return found

@@ -10,6 +10,7 @@ a clipped or zero-sized box with overflow hidden, a box moved off-screen) end th
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -208,6 +209,12 @@ def can_hide(prop: str, value: object) -> bool:
     if prop in ("height", "max-height", "width", "max-width"):
         return isinstance(value, float) and value <= MAX_BOX_PX_HIDDEN
     return prop in ("clip", "color", "background-color")
+
+
+@functools.lru_cache(maxsize=4096)  # newsletters repeat the same few styles on every cell
+def style_declarations(style: str) -> tuple[tuple[str, object, bool], ...]:
+    """declarations() of a style attribute."""
+    return tuple(declarations(style))
 
 
 def declarations(block: Sequence[Any] | str) -> list[tuple[str, object, bool]]:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
+from gateway.pipeline.html_links import base_url, refresh_targets
 from gateway.pipeline.html_look import DEFAULT, Look, Styler
 from gateway.pipeline.html_render import BLOCK, MAX_PREFIX, PARAGRAPH, Renderer, tag_names
 from gateway.pipeline.html_sheet import sheet_styles
@@ -24,15 +25,21 @@ _DEEP = 1000  # block nesting no real mail reaches: worth a warning
 
 
 # Categories of elements; anything not named is inline and only its children matter.
+# SVG's <desc> and <metadata> and MathML's annotations are not drawn; <title> is a tooltip.
 _DROP = tag_names(
     "script style head title template noscript select datalist option optgroup meta link"
-    " base param source track map area colgroup col"
+    " base param source track colgroup col desc metadata annotation annotation-xml"
 )
-_EMBED = tag_names("object embed iframe frame frameset applet svg math audio video")
+_EMBED = tag_names("object embed iframe frame frameset applet audio video")
 _SPECIAL = tag_names(
     "a br td th img tr table ul ol menu dir li blockquote dd dt pre textarea listing xmp"
-    " plaintext hr input"
+    " plaintext hr input button form area"
 )  # the elements Renderer.enter() handles
+_MATHML = tag_names(
+    "math mi mn mo ms mtext mspace mrow mfrac msqrt mroot mstyle merror mpadded mphantom"
+    " mfenced menclose msub msup msubsup munder mover munderover mmultiscripts mtable mtr mtd"
+    " mlabeledtr maction semantics"
+)
 _MARKS = tag_names("img input hr")  # what shows without text: hidden only with the box
 _INLINE, _DROPPED, _EMBEDDED, _BLOCKLIKE, _PARAGRAPHLIKE, _ENTER = range(6)
 _KIND = {
@@ -151,7 +158,10 @@ class _Walk:
                     out.embed() if kind == _EMBEDDED else out.enter(name, attrs)
                 continue
             if kind == _INLINE:
-                exits = False
+                # Any MathML element may carry a link; in HTML only <a> and <area> do.
+                exits = name in _MATHML and "href" in attrs and out.enter("a", attrs)
+                if exits:
+                    name = "a"
             elif kind == _BLOCKLIKE:
                 out.block(1)
                 exits = True
@@ -185,8 +195,10 @@ class _Walk:
     def warnings(self) -> list[str]:
         if not self.gone and not self.unseen:
             return []
-        return [f"html: {self.gone} hidden element(s) and {self.unseen} run(s) of unseen text"
-                " were not shown"]
+        return [
+            f"html: {self.gone} hidden element(s) and {self.unseen} run(s) of unseen text"
+            " were not shown"
+        ]
 
 
 def html_to_text(
@@ -206,7 +218,10 @@ def html_to_text(
     tops = [*reversed(list(root.itersiblings(preceding=True))), root, *root.itersiblings()]
     sheet = sheet_styles(tops)
     warnings.extend(sheet.warnings)
-    out = Renderer(url_policy, language)
+    base = base_url(tops)
+    out = Renderer(url_policy, language, base)
+    for target in refresh_targets(tops, base):
+        out.target("refresh", target)
     walk = _Walk(out, Styler(sheet.props), max_nodes)
     warnings.extend(walk.run(tops))
     text = out.finish()

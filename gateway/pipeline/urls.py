@@ -235,14 +235,16 @@ def _trim(candidate: str) -> str:
 
 
 _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
-# A host written without a scheme. It starts where no label character, dot or hyphen comes
-# before it, so the scan tries each word once and stays linear on "a.a.a.a..." and megabytes
-# of letters; it ends where no label character or @ follows (`first.last@` is no host).
+# A host written without a scheme. It starts where no label character comes before it, nor
+# a label character and a dot, so the scan tries each name once and stays linear on
+# "a.a.a.a..." and on megabytes of letters (each label is atomic); it ends where no label
+# character or @ follows (`first.last@` is no host).
 _HOST_IN_TEXT = re.compile(
-    rf"(?<![a-z0-9_.\-])((?:{_LABEL}\.)++([a-z]{{2,63}}|xn--[a-z0-9\-]{{1,59}}))(?![a-z0-9_\-@])"
-    rf"((?::\d{{1,5}})?[/?#]{_PATH_CHARS}*)?",
+    rf"(?<![a-z0-9_\-])(?<![a-z0-9_]\.)((?:(?>{_LABEL})\.)+([a-z]{{2,63}}|xn--[a-z0-9\-]{{1,59}}))"
+    r"(?![a-z0-9_\-@])",
     re.IGNORECASE,
 )
+_PATH_AFTER = re.compile(rf"(?::\d{{1,5}})?[/?#]{_PATH_CHARS}*")
 _DOTTED = re.compile(r"[a-z0-9]\.[a-z]", re.IGNORECASE)
 # File extensions that are not top-level domains: `report.pdf` is a file name, never a host.
 # (.zip, .mov, .py, .sh and .md are domains and clients link them, so they are not here.)
@@ -258,25 +260,32 @@ _NOT_DOMAINS = frozenset(
 
 
 def _bare_hosts(text: str, policy: UrlPolicy, language: Language) -> str:
+    """Hosts without a scheme defanged; under REMOVE, one with a path goes like any URL."""
     if policy is UrlPolicy.KEEP or "." not in text or not _DOTTED.search(text):
         return text
-
-    def shown(found: re.Match[str]) -> str:
-        host, tld, path = found.groups()
-        if tld.lower() in _NOT_DOMAINS:
-            return found.group()
+    pieces: list[str] = []
+    done = 0
+    for found in _HOST_IN_TEXT.finditer(text):
+        start, end = found.span()
+        if start < done or found.group(2).lower() in _NOT_DOMAINS:
+            continue  # inside a removed URL, or a file name
+        pieces.append(text[done:start])
+        path = _PATH_AFTER.match(text, end) if policy is UrlPolicy.REMOVE else None
         if path:
-            trimmed = _trim(found.group())
-            if policy is UrlPolicy.REMOVE:
-                return label(language, "url_removed") + found.group()[len(trimmed) :]
-            return _defang_host(host) + found.group()[len(host) :]
-        return _defang_host(host)
-
-    return _HOST_IN_TEXT.sub(shown, text)
+            pieces.append(label(language, "url_removed"))
+            done = start + len(_trim(text[start : path.end()]))
+        else:
+            pieces.append(_defang_host(found.group(1)))
+            done = end
+    if not pieces:
+        return text
+    pieces.append(text[done:])
+    return "".join(pieces)
 
 
 def neutralize_urls_in_text(text: str, policy: UrlPolicy, language: Language) -> str:
-    """Every URL written in plain text rewritten through neutralize_url, and every bare host."""
+    """Every URL written in plain text rewritten through neutralize_url, then every host left
+    with its dots (bare, or inside a URL's path or query) defanged."""
     if ":" not in text and (("w" not in text and "W" not in text) or not _WWW.search(text)):
         return _bare_hosts(text, policy, language)
     pieces: list[str] = []
@@ -292,10 +301,10 @@ def neutralize_urls_in_text(text: str, policy: UrlPolicy, language: Language) ->
             continue
         start = match.start()
         shown = neutralize_url(candidate, policy)
-        pieces.append(_bare_hosts(text[done:start], policy, language))
+        pieces.append(text[done:start])
         pieces.append(label(language, "url_removed") if shown is None else shown)
         done = start + len(candidate)
     if not pieces:
         return _bare_hosts(text, policy, language)
-    pieces.append(_bare_hosts(text[done:], policy, language))
-    return "".join(pieces)
+    pieces.append(text[done:])
+    return _bare_hosts("".join(pieces), policy, language)

@@ -139,7 +139,7 @@ def test_head_scripts_styles_comments_and_templates_are_dropped() -> None:
 
 
 def test_embeds_leave_a_marker_and_a_warning() -> None:
-    result = render("<p>a<iframe src='x'>fallback</iframe><object>o</object><svg><text>s</text>")
+    result = render("<p>a<iframe src='x'>fallback</iframe><object>o</object><video>v</video>")
     assert result.text == "a" + " [埋め込みコンテンツ削除]" * 3
     assert "fallback" not in result.text
     assert any("embedded" in warning for warning in result.warnings)
