@@ -256,8 +256,10 @@ class Renderer:
 
     def target(self, key: str, href: str) -> None:
         """A place the message sends the reader without a link text: a form's action."""
+        if not href.strip():
+            return
         url = resolve(href, self.base).strip()
-        if not url or url.startswith("#") or not _HAS_SCHEME.match(url):
+        if url.startswith("#") or not _HAS_SCHEME.match(url):
             return  # nothing, or relative without a base: it leads nowhere from a mail
         shown = neutralize_url(url, self.policy) or label(self.language, "url_removed")
         self.block(1)
