@@ -5,6 +5,11 @@ as CSS ranks them: presentational attributes (bgcolor, <font color>, `hidden`) l
 the document's style sheets by specificity and order, then its style attribute; !important
 lifts a sheet rule over a normal inline one. aria-hidden plays no part: it hides from screen
 readers, not from eyes.
+
+What no reader can see is dropped, not shown marked as hidden: inline-hidden text always was,
+a preheader repeats or advertises, and salting words are there to mislead filters and readers
+alike, so marking them would still put the sender's hidden words in front of staff. The
+original stays in the quarantine and the report counts what was hidden.
 """
 
 from __future__ import annotations
@@ -198,6 +203,9 @@ class Styler:
 
     def __init__(self, sheet: Mapping[etree._Element, SheetProps]) -> None:
         self.sheet = sheet
+        # (parent, style) -> Look for this document: cheaper than the lru_cache's hashing of
+        # the parent Look's fields. The parent is kept in the value so its id is not reused.
+        self._seen: dict[tuple[int, str], tuple[Look, Look | None]] = {}
 
     def look(
         self, element: etree._Element, name: str, attrs: etree._Attrib, parent: Look
@@ -205,7 +213,14 @@ class Styler:
         style = attrs.get("style")
         matched = self.sheet.get(element) if self.sheet else None
         if matched is None and name not in HINT_TAGS and "hidden" not in attrs:
-            return parent if style is None else _inline_look(parent, style[:MAX_STYLE])
+            if style is None:
+                return parent
+            seen = self._seen.get((id(parent), style))
+            if seen is not None and seen[0] is parent:
+                return seen[1]
+            found = _inline_look(parent, style[:MAX_STYLE])
+            self._seen[(id(parent), style)] = (parent, found)
+            return found
         from_sheet = [(prop, value, rank) for prop, (rank, value) in (matched or {}).items()]
         inline = _inline(style[:MAX_STYLE]) if style else []
         return derive(parent, _winners(_hints(name, attrs), from_sheet, inline))

@@ -45,8 +45,8 @@ def _attr(attrs: Attrs, key: str) -> str:
 _LISTS = frozenset(("ul", "ol", "menu", "dir"))
 _PRE = frozenset(("pre", "textarea", "listing", "xmp", "plaintext"))
 _BUTTONS = frozenset(("submit", "button", "reset"))
-_HTML_SPACE = " \t\n\r\f\xa0"
-_WS = re.compile(f"[{_HTML_SPACE}]+")
+HTML_SPACE = " \t\n\r\f\xa0"
+_WS = re.compile(f"[{HTML_SPACE}]+")
 _NUMBER = re.compile(r"\s*(\d{1,9})")
 _MAX_ANCHOR_PIECES = 64  # longer link text is never compared with its href
 _MAX_ALT = 200
@@ -139,7 +139,7 @@ class Renderer:
                 if line:
                     self.put(line)
             return
-        if not raw.strip(_HTML_SPACE):  # the indentation between tags
+        if not raw.strip(HTML_SPACE):  # the indentation between tags
             self.space = True
             return
         text = _WS.sub(" ", raw)

@@ -16,7 +16,14 @@ from lxml import etree
 
 from gateway.pipeline.html_links import base_url, refresh_targets
 from gateway.pipeline.html_look import DEFAULT, Look, Styler
-from gateway.pipeline.html_render import BLOCK, MAX_PREFIX, PARAGRAPH, Renderer, tag_names
+from gateway.pipeline.html_render import (
+    BLOCK,
+    HTML_SPACE,
+    MAX_PREFIX,
+    PARAGRAPH,
+    Renderer,
+    tag_names,
+)
 from gateway.pipeline.html_sheet import sheet_styles
 from gateway.types import Language, UrlPolicy
 
@@ -120,10 +127,12 @@ class _Walk:
             node = stack.pop()
             kind_of_item = type(node)
             if kind_of_item is str:
-                if look.shows_text:
+                if not look.shows_text:
+                    self.unseen += not node.isspace()  # type: ignore[attr-defined]
+                elif out.pre or node.strip(HTML_SPACE):  # type: ignore[attr-defined]
                     out.text(node)  # type: ignore[arg-type]
-                elif not node.isspace():  # type: ignore[attr-defined]
-                    self.unseen += 1
+                else:  # the indentation between tags, most tails: only a space
+                    out.space = True
                 continue
             if kind_of_item is tuple:
                 exit_item: tuple[str | None, Look, object] = node  # type: ignore[assignment]
@@ -183,10 +192,12 @@ class _Walk:
                 stack.extend(reversed(element))
             text = element.text
             if text:
-                if look.shows_text:
+                if not look.shows_text:
+                    self.unseen += not text.isspace()
+                elif out.pre or text.strip(HTML_SPACE):
                     out.text(text)
-                elif not text.isspace():
-                    self.unseen += 1
+                else:
+                    out.space = True
         if deepest > _DEEP:
             depth_note = f"indentation shown {MAX_PREFIX} deep at most"
             return [f"html nests blocks {deepest} deep; {depth_note}"]
