@@ -47,6 +47,7 @@ _PRE = frozenset(("pre", "textarea", "listing", "xmp", "plaintext"))
 _BUTTONS = frozenset(("submit", "button", "reset"))
 HTML_SPACE = " \t\n\r\f\xa0"
 _WS = re.compile(f"[{HTML_SPACE}]+")
+_SPACE_RUN = re.compile(f"[{HTML_SPACE[1:]}]|  ")  # what collapsing would change
 _NUMBER = re.compile(r"\s*(\d{1,9})")
 _MAX_ANCHOR_PIECES = 64  # longer link text is never compared with its href
 _MAX_ALT = 200
@@ -139,20 +140,14 @@ class Renderer:
                 if line:
                     self.put(line)
             return
-        if not raw.strip(HTML_SPACE):  # the indentation between tags
+        text = raw.strip(HTML_SPACE)
+        if not text:  # the indentation between tags
             self.space = True
             return
-        text = _WS.sub(" ", raw)
-        if text[:1] == " ":
+        if raw[0] in HTML_SPACE:
             self.space = True
-            text = text[1:]
-        if not text:
-            return
-        trailing = text[-1] == " "
-        if trailing:
-            text = text[:-1]
-        self.put(text)
-        self.space = trailing
+        self.put(_WS.sub(" ", text) if _SPACE_RUN.search(text) else text)
+        self.space = raw[-1] in HTML_SPACE
 
     def embed(self) -> None:
         self.embeds += 1

@@ -114,7 +114,8 @@ class _Walk:
 
     def run(self, tops: list[etree._Element]) -> list[str]:
         """Warnings when the tree is out of bounds."""
-        out, styler, sheet, kinds = self.out, self.styler, self.styler.sheet, _KIND
+        out, sheet, kinds = self.out, self.styler.sheet, _KIND
+        look_of = self.styler.look
         # Items: an element to enter; a str, the tail after an element (text in its parent);
         # or (name to leave or None, the Look to restore, the element), pushed below the
         # children. Holding the element keeps its lxml proxy alive while its children are
@@ -157,7 +158,7 @@ class _Walk:
             attrs = element.attrib
             inner = look
             if attrs or (sheet and element in sheet):
-                styled = styler.look(element, name, attrs, look)
+                styled = look_of(element, name, attrs, look)
                 if styled is None:
                     self.gone += 1
                     continue
