@@ -47,7 +47,6 @@ _PRE = frozenset(("pre", "textarea", "listing", "xmp", "plaintext"))
 _BUTTONS = frozenset(("submit", "button", "reset"))
 HTML_SPACE = " \t\n\r\f\xa0"
 _WS = re.compile(f"[{HTML_SPACE}]+")
-_SPACE_RUN = re.compile(f"[{HTML_SPACE[1:]}]|  ")  # what collapsing would change
 _NUMBER = re.compile(r"\s*(\d{1,9})")
 _MAX_ANCHOR_PIECES = 64  # longer link text is never compared with its href
 _MAX_ALT = 200
@@ -146,7 +145,7 @@ class Renderer:
             return
         if raw[0] in HTML_SPACE:
             self.space = True
-        self.put(_WS.sub(" ", text) if _SPACE_RUN.search(text) else text)
+        self.put(_WS.sub(" ", text))
         self.space = raw[-1] in HTML_SPACE
 
     def embed(self) -> None:
