@@ -9,10 +9,12 @@ as the walk in gateway.pipeline.html_text, which decides what is visible and fee
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 
-from bs4.element import Tag
+from lxml.etree import _Attrib
 
+from gateway.pipeline.html_links import resolve, same_address
+from gateway.pipeline.html_look import MAX_STYLE
+from gateway.pipeline.html_style import style_declarations
 from gateway.pipeline.labels import label
 from gateway.pipeline.textclean import one_line, strip_invisible, tidy
 from gateway.pipeline.urls import neutralize_url, neutralize_urls_in_text
@@ -24,45 +26,32 @@ def tag_names(spaced: str) -> frozenset[str]:
 
 
 # Elements that only break lines around their children; leave() and the walk both need them.
+# SVG's <text> and <foreignObject> are placed apart from each other: a line each.
 BLOCK = tag_names(
     "div section article header footer nav aside main address form fieldset legend center"
-    " figure figcaption details summary caption tbody thead tfoot body html"
+    " figure figcaption details summary caption tbody thead tfoot body html text foreignobject"
 )
 PARAGRAPH = tag_names("p h1 h2 h3 h4 h5 h6 dl")
-MAX_STYLE = 4096
+_TINY_PX = 2.0  # an image this small is a tracking pixel
 MAX_PREFIX = 16  # indentation levels shown; deeper nesting stays at this depth
 
-# multi_valued_attributes=None makes every value a str; the type says what bs4 promises.
-Attrs = Mapping[str, object]
+Attrs = _Attrib  # an element's attributes as lxml gives them: every value a str
 
 
 def _attr(attrs: Attrs, key: str) -> str:
-    value = attrs.get(key)
-    return value if isinstance(value, str) else ""
+    return attrs.get(key) or ""
 
 
 _LISTS = frozenset(("ul", "ol", "menu", "dir"))
 _PRE = frozenset(("pre", "textarea", "listing", "xmp", "plaintext"))
 _BUTTONS = frozenset(("submit", "button", "reset"))
-_HTML_SPACE = " \t\n\r\f\xa0"
-_WS = re.compile(f"[{_HTML_SPACE}]+")
+HTML_SPACE = " \t\n\r\f\xa0"
+_WS = re.compile(f"[{HTML_SPACE}]+")
 _NUMBER = re.compile(r"\s*(\d{1,9})")
-_TINY_BOX = re.compile(r"(?:^|;)(?:width|height):[0-2](?:\.\d*)?(?:px)?(?:!important)?(?:;|$)")
-_SCHEME_PREFIX = re.compile(r"^(?:hxxps?|https?|fxp|ftp)://")
-_URLISH = re.compile(r"^(?:[a-z]+://)?[^\s/@]+\.[a-z]{2,}(?:[/:?#]\S*)?$")
 _MAX_ANCHOR_PIECES = 64  # longer link text is never compared with its href
 _MAX_ALT = 200
 _RULE = "-" * 40
-
-
-def _target(shown: str) -> str:
-    """A URL compared loosely: no scheme, no defang brackets, no trailing slash."""
-    return _SCHEME_PREFIX.sub("", shown.lower().replace("[.]", ".")).rstrip("/")
-
-
-def _host(target: str) -> str:
-    host = re.split(r"[/?#:\s]", target, maxsplit=1)[0]
-    return host.removeprefix("www.")
+_HAS_SCHEME = re.compile(r"[a-z][a-z0-9+.\-]*:|//", re.IGNORECASE)
 
 
 def _tiny(attrs: Attrs) -> bool:
@@ -71,16 +60,19 @@ def _tiny(attrs: Attrs) -> bool:
         if match and int(match.group(1)) <= 2:
             return True
     style = _attr(attrs, "style")
-    compact = "".join(style[:MAX_STYLE].lower().split())
-    return _TINY_BOX.search(compact) is not None
+    return any(
+        prop in ("width", "height") and isinstance(value, float) and value <= _TINY_PX
+        for prop, value, _ in style_declarations(style[:MAX_STYLE])
+    )
 
 
 class Renderer:
     """Plain text out of enter/leave/text events; line breaks are pending until text comes."""
 
-    def __init__(self, policy: UrlPolicy, language: Language) -> None:
+    def __init__(self, policy: UrlPolicy, language: Language, base: str | None = None) -> None:
         self.policy = policy
         self.language = language
+        self.base = base  # <base href>: what relative links resolve against
         self.bullet_mark = label(language, "bullet")
         self.image_word = label(language, "image")
         self.embed_marker = label(language, "embedded_content_removed")
@@ -145,22 +137,16 @@ class Renderer:
                 if number:
                     self.newline()
                 if line:
-                    self.put(neutralize_urls_in_text(line, self.policy, self.language))
+                    self.put(line)
             return
-        if not raw.strip(_HTML_SPACE):  # the indentation between tags
+        text = raw.strip(HTML_SPACE)
+        if not text:  # the indentation between tags
             self.space = True
             return
-        text = _WS.sub(" ", raw)
-        if text[:1] == " ":
+        if raw[0] in HTML_SPACE:
             self.space = True
-            text = text[1:]
-        if not text:
-            return
-        trailing = text[-1] == " "
-        if trailing:
-            text = text[:-1]
-        self.put(neutralize_urls_in_text(text, self.policy, self.language))
-        self.space = trailing
+        self.put(_WS.sub(" ", text))
+        self.space = raw[-1] in HTML_SPACE
 
     def embed(self) -> None:
         self.embeds += 1
@@ -174,7 +160,6 @@ class Renderer:
             return
         self.images += 1
         if alt:
-            alt = neutralize_urls_in_text(alt, self.policy, self.language)
             self.inline(f"[{self.image_word}: {alt}]")
         else:
             self.inline(f"[{self.image_word}]")
@@ -187,8 +172,8 @@ class Renderer:
             if self.rows:
                 self.sep = self.rows[-1] > 0
                 self.rows[-1] += 1
-        elif name == "a":
-            href = _attr(attrs, "href")
+        elif name == "a":  # SVG links may still use xlink:href
+            href = _attr(attrs, "href") or _attr(attrs, "xlink:href")
             if href.strip():
                 self.anchors.append((href, len(self.out)))
                 return True
@@ -226,17 +211,23 @@ class Renderer:
             self.block(1)
             self.put(_RULE)
             self.block(1)
-        elif name == "input" and _attr(attrs, "type").lower() in _BUTTONS:
+        elif name in ("input", "button"):
             value = one_line(_attr(attrs, "value")[: 4 * _MAX_ALT])[:_MAX_ALT]
-            if value:
+            if value and name == "input" and _attr(attrs, "type").lower() in _BUTTONS:
                 self.inline(f"[{value}]")
+            self.target("form_action", _attr(attrs, "formaction"))
+        elif name == "form":
+            self.block(1)
+            self.target("form_action", _attr(attrs, "action"))
+            return True
+        elif name == "area":
+            self.area(attrs)
         elif name == "dt":
             self.block(1)
             return True
         return False
 
-    def leave(self, node: Tag) -> None:
-        name = node.name
+    def leave(self, name: str) -> None:
         if name in BLOCK or name in ("table", "dt"):
             self.block(1)
         elif name in PARAGRAPH:
@@ -257,6 +248,28 @@ class Renderer:
             self.pre -= 1
             self.block(1)
 
+    def target(self, key: str, href: str) -> None:
+        """A place the message sends the reader without a link text: a form's action."""
+        if not href.strip():
+            return
+        url = resolve(href, self.base).strip()
+        if url.startswith("#") or not _HAS_SCHEME.match(url):
+            return  # nothing, or relative without a base: it leads nowhere from a mail
+        shown = neutralize_url(url, self.policy) or label(self.language, "url_removed")
+        self.block(1)
+        self.put(label(self.language, key, url=shown))
+        self.block(1)
+
+    def area(self, attrs: Attrs) -> None:
+        """An image map's clickable region: shown as a link named by its alt text."""
+        href = _attr(attrs, "href")
+        if not href.strip():
+            return
+        start = len(self.out)
+        alt = one_line(_attr(attrs, "alt")[: 4 * _MAX_ALT])[:_MAX_ALT]
+        self.inline(f"[{self.image_word}: {alt}]" if alt else f"[{self.image_word}]")
+        self.link(href, start)
+
     def link(self, href: str, start: int) -> None:
         pieces = len(self.out) - start
         if not pieces:  # nothing visible inside: nothing to click in the original either
@@ -264,22 +277,20 @@ class Renderer:
         if href.strip().startswith("#"):
             return
         self.links += 1
-        shown = neutralize_url(href, self.policy)
+        shown = neutralize_url(resolve(href, self.base), self.policy)
         if shown is None:
             self.inline(label(self.language, "url_removed"), space_after=False)
             return
         text = "".join(self.out[start:]).strip() if pieces <= _MAX_ANCHOR_PIECES else ""
-        # Only text with a dot or an @ can read as an address; most link text is words.
-        if ("." in text or "@" in text) and len(text) <= 2 * len(shown) + 64:
-            target = _target(text)
-            if target == _target(shown):  # one address: shown once, in its neutralised form
-                joined = "".join(self.out[start:])
-                self.out[start:] = [joined.replace(text, shown, 1)]
-                return
-            if _URLISH.match(target) and _host(target) != _host(_target(shown)):
-                self.phishing += 1
-                if not self.phishing_example:
-                    self.phishing_example = f"{one_line(text)[:100]} -> {shown[:200]}"
+        same = same_address(text, shown)
+        if same:  # one address: shown once, in its neutralised form
+            joined = "".join(self.out[start:])
+            self.out[start:] = [joined.replace(text, shown, 1)]
+            return
+        if same is False:
+            self.phishing += 1
+            if not self.phishing_example:
+                self.phishing_example = f"{one_line(text)[:100]} -> {shown[:200]}"
         self.inline(f"<{shown}>", space_after=False)  # "</a>, and" keeps its comma close
 
     def warnings(self) -> list[str]:
@@ -294,4 +305,7 @@ class Renderer:
         return found
 
     def finish(self) -> str:
-        return tidy(strip_invisible("".join(self.out)))
+        # URLs are neutralised once, in the whole text: a host or scheme split by tags
+        # (`htt<b></b>p://split-<b></b>evil.example`) is whole only here, as the reader sees it.
+        text = strip_invisible("".join(self.out))
+        return tidy(neutralize_urls_in_text(text, self.policy, self.language))

@@ -19,6 +19,8 @@ _LABELS: dict[Language, dict[str, str]] = {
         "image": "画像",
         "embedded_content_removed": "[埋め込みコンテンツ削除]",
         "url_removed": "[URL削除]",
+        "form_action": "[フォームの送信先: {url}]",
+        "refresh": "[自動的に移動する先: {url}]",
         "signature_removed": "電子署名を削除しました（署名の検証はされていません）。",
         "encrypted_body": "[暗号化されたメールのため本文を表示できません。原本は隔離されています]",
         "encrypted_note": "暗号化されたメールのため、本文を表示できません。",
@@ -35,6 +37,8 @@ _LABELS: dict[Language, dict[str, str]] = {
         "partial_note": "分割して送られたメールの一部（message/partial）です。"
         "組み立てずに隔離しています。",
         "pdf_active": "PDF内の動作: {names}",
+        "css_uncertain": "HTMLの書式指定が大きすぎるため確認しきれず、元のメールでは見えない文字が"
+        "表示されている可能性があります。",
     },
     Language.EN: {
         "forwarded": "---------- Forwarded message ----------",
@@ -50,6 +54,8 @@ _LABELS: dict[Language, dict[str, str]] = {
         "image": "image",
         "embedded_content_removed": "[embedded content removed]",
         "url_removed": "[URL removed]",
+        "form_action": "[The form sends to: {url}]",
+        "refresh": "[The page moves on by itself to: {url}]",
         "signature_removed": "The digital signature was removed (it was not verified).",
         "encrypted_body": "[This message is encrypted and cannot be shown. "
         "The original is quarantined.]",
@@ -68,6 +74,8 @@ _LABELS: dict[Language, dict[str, str]] = {
         "partial_note": "This is one fragment of a mail sent in pieces (message/partial); "
         "it was not reassembled and is quarantined.",
         "pdf_active": "PDF actions: {names}",
+        "css_uncertain": "The message's style sheet was too large to check completely: some "
+        "text shown here may have been invisible in the original.",
     },
 }
 

@@ -101,6 +101,8 @@ class Render:
             for warning in rendered.warnings:
                 ctx.report.warn(warning)
             ctx.note(label(settings.language, "html_converted"))
+            for key in rendered.notes:
+                ctx.note(label(settings.language, key))
             return rendered.text
         return self.cut_embedded(ctx, text)
 
@@ -128,5 +130,6 @@ class Render:
 
 
 def harmless(text: str, policy: UrlPolicy, language: Language) -> str:
-    """URLs neutralised, markup defanged, invisible characters gone: the last step of any text."""
-    return strip_invisible(defang_markup(neutralize_urls_in_text(text, policy, language)))
+    """Invisible characters gone, URLs neutralised, markup defanged: the last step of any text.
+    Invisible characters go first: `evil\u200b.example.com` is a host once they are gone."""
+    return defang_markup(neutralize_urls_in_text(strip_invisible(text), policy, language))

@@ -5,6 +5,13 @@ is removed, however it is disguised. Under DEFANG the scheme and every dot of th
 broken (`hxxps://example[.]com/`) so no client turns them back into links; userinfo is moved
 out of the URL because `http://paypal.com@evil.example/` goes to evil.example. Hosts are shown
 in punycode so a Cyrillic `а` cannot pass for a Latin `a`.
+
+In text, a host without a scheme counts too, because clients link `evil.example.com/path`
+and even `evil.example.com` by themselves: any dotted run of ASCII labels ending in an
+alphabetic label (`example.co.jp`, `invoice.zip`, the domain of `a@example.com`) has its dots
+defanged under DEFANG, and with a path after it is a URL (removed under REMOVE). Names whose
+last label is a common file extension that is no top-level domain (`report.pdf`, `setup.exe`)
+and anything without a letter label at the end (`1.2.3`, `e.g.`) are left as written.
 """
 
 from __future__ import annotations
@@ -227,10 +234,60 @@ def _trim(candidate: str) -> str:
     return candidate[:end]
 
 
-def neutralize_urls_in_text(text: str, policy: UrlPolicy, language: Language) -> str:
-    """Every URL written in plain text rewritten through neutralize_url."""
-    if ":" not in text and (("w" not in text and "W" not in text) or not _WWW.search(text)):
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+# A host written without a scheme. It starts where no label character comes before it, nor
+# a label character and a dot, so the scan tries each name once and stays linear on
+# "a.a.a.a..." and on megabytes of letters (each label is atomic); it ends where no label
+# character or @ follows (`first.last@` is no host).
+_HOST_IN_TEXT = re.compile(
+    rf"(?<![a-z0-9_\-])(?<![a-z0-9_]\.)((?:(?>{_LABEL})\.)+([a-z]{{2,63}}|xn--[a-z0-9\-]{{1,59}}))"
+    r"(?![a-z0-9_\-@])",
+    re.IGNORECASE,
+)
+_PATH_AFTER = re.compile(rf"(?::\d{{1,5}})?[/?#]{_PATH_CHARS}*")
+_DOTTED = re.compile(r"[a-z0-9]\.[a-z]", re.IGNORECASE)
+# File extensions that are not top-level domains: `report.pdf` is a file name, never a host.
+# (.zip, .mov, .py, .sh and .md are domains and clients link them, so they are not here.)
+_NOT_DOMAINS = frozenset(
+    re.split(
+        r"\s+",
+        """pdf doc docx docm xls xlsx xlsm ppt pptx pptm txt csv tsv rtf odt ods odp htm html xhtml
+        xml json yaml yml ini cfg log jpg jpeg png gif bmp tif tiff svg webp heic mp3 mp4 wav avi
+        wmv mkv exe dll msi bat cmd vbs lnk iso dmg rar 7z gz tgz bz2 xz tar lzh jar apk eml msg
+        ics vcf dat bin bak tmp jtd hwp php aspx jsp cgi css js""",
+    )
+)
+
+
+def _bare_hosts(text: str, policy: UrlPolicy, language: Language) -> str:
+    """Hosts without a scheme defanged; under REMOVE, one with a path goes like any URL."""
+    if policy is UrlPolicy.KEEP or "." not in text or not _DOTTED.search(text):
         return text
+    pieces: list[str] = []
+    done = 0
+    for found in _HOST_IN_TEXT.finditer(text):
+        start, end = found.span()
+        if start < done or found.group(2).lower() in _NOT_DOMAINS:
+            continue  # inside a removed URL, or a file name
+        pieces.append(text[done:start])
+        path = _PATH_AFTER.match(text, end) if policy is UrlPolicy.REMOVE else None
+        if path:
+            pieces.append(label(language, "url_removed"))
+            done = start + len(_trim(text[start : path.end()]))
+        else:
+            pieces.append(_defang_host(found.group(1)))
+            done = end
+    if not pieces:
+        return text
+    pieces.append(text[done:])
+    return "".join(pieces)
+
+
+def neutralize_urls_in_text(text: str, policy: UrlPolicy, language: Language) -> str:
+    """Every URL written in plain text rewritten through neutralize_url, then every host left
+    with its dots (bare, or inside a URL's path or query) defanged."""
+    if ":" not in text and (("w" not in text and "W" not in text) or not _WWW.search(text)):
+        return _bare_hosts(text, policy, language)
     pieces: list[str] = []
     done = 0
     for match in _IN_TEXT.finditer(text):
@@ -248,6 +305,6 @@ def neutralize_urls_in_text(text: str, policy: UrlPolicy, language: Language) ->
         pieces.append(label(language, "url_removed") if shown is None else shown)
         done = start + len(candidate)
     if not pieces:
-        return text
+        return _bare_hosts(text, policy, language)
     pieces.append(text[done:])
-    return "".join(pieces)
+    return _bare_hosts("".join(pieces), policy, language)

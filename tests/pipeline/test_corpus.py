@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -143,3 +144,24 @@ def test_attachments_are_reported(batch: tuple[list[Path], Path]) -> None:
             assert ctype in ("text/plain", "text/rfc822-headers"), (path, ctype, name)
         if named:
             assert "[添付テキスト: " in body_text(message), path
+
+
+# Independent of gateway.pipeline.urls: a dotted name ending in a common top-level domain, as
+# mail clients auto-link it, with its dots intact (not the local part before an @, not the
+# start of a longer dotted name such as the file name f.zip.gz).
+LIVE_HOST = re.compile(
+    r"(?<![\w.\-])(?:[a-z0-9-]+\.)+(?:com|net|org|info|biz|jp|co|io|de|uk|ru|cn|fr|zip|mov)"
+    r"(?![\w\-@]|\.\w)",
+    re.IGNORECASE,
+)
+
+
+def test_no_host_is_left_live_in_any_body(batch: tuple[list[Path], Path]) -> None:
+    live = {}
+    for path, message, report in _outputs(*batch):
+        if report["verdict"] == "quarantined-whole":
+            continue
+        found = LIVE_HOST.search(body_text(message))
+        if found:
+            live[str(path.relative_to(CORPUS))] = found.group()
+    assert not live, f"{len(live)} bodies keep a live host: {dict(list(live.items())[:10])}"

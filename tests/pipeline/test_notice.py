@@ -31,7 +31,7 @@ def test_japanese_notice_lists_parts() -> None:
     result = sanitize(RAW, SanitizeSettings(release_contact="総務課"), quarantine_id="Q7")
     text = body_text(result.message)
     part = result.report.removed[0]
-    assert "1. data.zip" in text and part.sha256 in text
+    assert "1. data[.]zip" in text and part.sha256 in text  # .zip is a domain: defanged
     assert "隔離ID: Q7" in text and "総務課へ解除を依頼" in text
     assert "圧縮ファイル" in text  # the archive flag in Japanese
 

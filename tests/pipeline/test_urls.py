@@ -250,3 +250,86 @@ def test_percent_encoded_inner_url_never_comes_alive_on_a_second_pass() -> None:
     twice = neutralize_urls_in_text(once, UrlPolicy.DEFANG, Language.JA)
     assert "http://" not in twice and "http:" not in twice.replace("http%3A", "")
     assert neutralize_urls_in_text(twice, UrlPolicy.DEFANG, Language.JA) == twice
+
+
+# --- hosts without a scheme ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "defanged"),
+    [
+        ("split-evil.example.com/path", "split-evil[.]example[.]com/path"),
+        ("see evil.example.com.", "see evil[.]example[.]com."),
+        ("詳細はexample.co.jpをご覧ください", "詳細はexample[.]co[.]jpをご覧ください"),
+        ("(login.example.net:8443/x)", "(login[.]example[.]net:8443/x)"),
+        ("mail a.b@city.example.lg.jp", "mail a.b@city[.]example[.]lg[.]jp"),
+        ("invoice.zip is a domain", "invoice[.]zip is a domain"),
+        ("xn--r8jz45g.example", "xn--r8jz45g[.]example"),
+        ("EXAMPLE.COM/Path", "EXAMPLE[.]COM/Path"),
+    ],
+)
+def test_bare_hosts_are_defanged(text: str, defanged: str) -> None:
+    assert in_text(text) == defanged
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "添付の report.pdf と 議事録.docx をご確認ください",
+        "version 1.2.3 and v2.0, e.g. i.e. etc.",
+        "setup.exe, index.html, data.csv, app.js",
+        "3.14 and 10.5%",
+        "already hxxps://example[.]com/ and www[.]example[.]org",
+        "U.S.A. and a.m.",
+    ],
+)
+def test_file_names_versions_and_defanged_text_read_as_written(text: str) -> None:
+    assert in_text(text) == text
+
+
+def test_bare_hosts_under_the_other_policies() -> None:
+    assert in_text("evil.example.com/path and evil.example.com", REMOVE, Language.EN) == (
+        "[URL removed] and evil[.]example[.]com"
+    )
+    assert in_text("evil.example.com/path", KEEP) == "evil.example.com/path"
+
+
+def test_bare_host_scan_is_linear_on_hostile_text() -> None:
+    dots = "a." * 500_000
+    assert in_text(dots) == dots
+    letters = "a" * 1_000_000 + ".com"
+    assert in_text(letters) == letters  # a 1M-character label is no DNS label
+    words = "word " * 200_000
+    assert in_text(words) is words or in_text(words) == words
+
+
+_LABELS = st.lists(st.from_regex(r"[a-z][a-z0-9]{0,6}", fullmatch=True), min_size=1, max_size=3)
+_TLD = st.sampled_from(["com", "jp", "net", "org", "zip", "info", "co.jp"])
+_JOINERS = st.sampled_from(["", "<b></b>", "<span></span>", "<!-- x -->", "\u200b", "<i></i>"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    labels=_LABELS,
+    tld=_TLD,
+    joiner=_JOINERS,
+    dot=st.sampled_from([".", "&#46;", "&period;", "&#x2E;"]),
+    scheme=st.sampled_from(["", "http://", "https://", "htt<b></b>p://", "HTTP://"]),
+    path=st.sampled_from(["", "/", "/path?x=1", "/a.b"]),
+    before=st.sampled_from(["", "see ", "詳細は", "("]),
+    after=st.sampled_from(["", " now", "をご覧", ")", "."]),
+)
+def test_a_host_assembled_any_way_in_html_is_never_live(
+    labels: list[str], tld: str, joiner: str, dot: str, scheme: str, path: str, before: str,
+    after: str,
+) -> None:
+    from gateway.pipeline.html_text import html_to_text
+
+    host_pieces = [*labels, *tld.split(".")]
+    written = (joiner + dot + joiner).join(host_pieces)
+    html = f"<p>{before}{scheme}{written}{path}{after}</p>"
+    out = html_to_text(html, url_policy=DEFANG, language=Language.JA, max_nodes=1000).text
+    host = ".".join(host_pieces)
+    assert host not in out.lower(), (html, out)
+    assert "http://" not in out.lower() and "https://" not in out.lower()
+    assert host.replace(".", "[.]") in out.lower()
