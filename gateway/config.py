@@ -239,6 +239,24 @@ class ApiSettings(_Section):
     enabled: bool = True
 
 
+class ConsoleSettings(_Section):
+    # Where staff reach the request pages and administrators the console, as seen from LGWAN
+    # (e.g. https://mutaika.city.example.lg.jp); "" = no request links in the notices.
+    public_url: str = ""
+    # Signs request links and console sessions; "" = a random key kept in <data_dir>/console.key
+    # (one node). Several nodes behind one name must share one key: set it here or in the env.
+    secret_key: SecretStr = SecretStr("")
+    link_ttl_days: float = Field(default=30.0, gt=0)  # a request link works this long
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if value and not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", value):
+            raise ValueError("expected an http(s) URL such as https://mutaika.city.example.lg.jp")
+        return value
+
+
 SafeCopyPolicy = Literal["none", "on-request", "attach"]
 
 
@@ -297,6 +315,7 @@ class Settings(BaseSettings):
     delivery: DeliverySettings = DeliverySettings()
     store: StoreSettings = StoreSettings()
     api: ApiSettings = ApiSettings()
+    console: ConsoleSettings = ConsoleSettings()
     safecopy: SafeCopySettings = SafeCopySettings()
     release: ReleaseSettings = ReleaseSettings()
     retention: RetentionSettings = RetentionSettings()

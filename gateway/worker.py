@@ -27,6 +27,7 @@ from gateway import metrics
 from gateway.config import Settings
 from gateway.delivery.outcome import pending_recipients
 from gateway.delivery.retry import failure_delay
+from gateway.delivery.send import PerRecipient, send
 from gateway.delivery.settle import Settler
 from gateway.delivery.transport import Transport
 from gateway.errors import SpoolError
@@ -106,7 +107,8 @@ def keep(store: QuarantineStore, entry: SpoolEntry, raw: bytes, result: Sanitize
 
 
 def quarantine_stuck(
-    spool: Spool, store: QuarantineStore, settings: Settings, entry: SpoolEntry, seconds: float
+    spool: Spool, store: QuarantineStore, settings: Settings, entry: SpoolEntry, seconds: float,
+    *, request_link: bool = False,
 ) -> None:
     """The job of a worker killed at the time limit: notice only, the original kept whole, the
     notice to outgoing/ for the delivery process."""
@@ -114,7 +116,7 @@ def quarantine_stuck(
     result = quarantine_whole(
         raw, settings.sanitize, reason="time-limit",
         detail=f"sanitizing took longer than {settings.workers.time_limit_seconds:g} s",
-        envelope=entry.record.envelope, quarantine_id=entry.queue_id,
+        envelope=entry.record.envelope, quarantine_id=entry.queue_id, request_link=request_link,
     )  # fmt: skip
     metrics.SANITIZE_TIMEOUTS.inc()
     _account(result, seconds)
@@ -125,7 +127,7 @@ def quarantine_stuck(
 class Worker:
     def __init__(
         self, settings: Settings, spool: Spool, store: QuarantineStore, transport: Transport,
-        settler: Settler, slot: JobSlot,
+        settler: Settler, slot: JobSlot, per_recipient: PerRecipient | None = None,
     ) -> None:
         self._settings = settings
         self._spool = spool
@@ -133,6 +135,7 @@ class Worker:
         self._transport = transport
         self._settler = settler
         self._slot = slot
+        self._per_recipient = per_recipient  # request links: one copy per recipient
         self._pause = 0.0
         self._stranded: list[SpoolEntry] = []  # could not even be put back (yet)
 
@@ -144,13 +147,14 @@ class Worker:
         raw = self._spool.read_message(entry)
         started = time.perf_counter()
         result = sanitize(raw, self._settings.sanitize, envelope=entry.record.envelope,
-                          quarantine_id=entry.queue_id)  # fmt: skip
+                          quarantine_id=entry.queue_id,
+                          request_link=self._per_recipient is not None)  # fmt: skip
         _account(result, time.perf_counter() - started)
         record = keep(self._store, entry, raw, result)
         self._slot.unlimit()
         recipients = pending_recipients(record)
         started = time.perf_counter()
-        replies = self._transport.send(record.envelope.mail_from, recipients, result.message)
+        replies = send(self._transport, record, result.message, recipients, self._per_recipient)
         metrics.DELIVERY_SECONDS.observe(time.perf_counter() - started)
         self._settler.settle(entry, record, replies, result.message,
                              target=self._transport.description, replace_message=True)  # fmt: skip

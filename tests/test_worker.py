@@ -7,6 +7,7 @@ is delivered either way.
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import multiprocessing
@@ -16,12 +17,15 @@ from typing import Any
 import pytest
 
 from gateway.config import Settings
+from gateway.console.links import request_links
+from gateway.delivery.runner import build_runner
 from gateway.delivery.settle import Settler
 from gateway.delivery.transport import make_transport
 from gateway.errors import SpoolError
+from gateway.pipeline.build import output_text
 from gateway.quarantine import QuarantineStore, StoreUnavailable
 from gateway.runtime import open_spool, open_store
-from gateway.serve.children import make_settler, settle_dead_job
+from gateway.serve.children import make_settler, per_recipient, settle_dead_job
 from gateway.spool import Queue, Spool, Stage
 from gateway.types import Envelope
 from gateway.worker import JobSlot, Worker, quarantine_stuck
@@ -224,3 +228,38 @@ def test_an_envelope_the_store_cannot_hold_never_kills_the_worker(
         rig.spool.wake_due(10**12)
     assert any(b"GOOD" in m.data for m in fake_mta.messages)
     assert rig.spool.find(good) is None
+
+
+def test_with_request_links_each_recipient_gets_their_own_link(
+    make_settings: Any, fake_mta: FakeMta
+) -> None:
+    settings: Settings = make_settings(
+        spool={"fsync": False},
+        delivery={"relay_url": fake_mta.url, "retry_schedule_seconds": [60]},
+        console={"public_url": "https://mutaika.city.example.lg.jp"},
+    )
+    rig = Rig(settings)
+    rig.worker = Worker(settings, rig.spool, rig.store, rig.worker._transport, rig.settler,
+                        rig.slot, per_recipient(settings))  # fmt: skip
+    links = request_links(settings)
+    assert links is not None
+    fake_mta.faults.rcpt_replies["b@lg.example.jp"] = "451 4.3.0 later"
+    env = Envelope("alice@example.org", ["a@lg.example.jp", "b@lg.example.jp"])
+    qid = rig.spool.accept(html_with_attachment("LINKS"), env)
+    rig.worker.step()
+    [first] = fake_mta.messages
+    assert first.rcpt_tos == ["a@lg.example.jp"]
+    token = output_text(first.data).split("/r/", 1)[1].split()[0]
+    assert links.verify(token) == (qid, "a@lg.example.jp")
+    # the retry from deferred/ personalises again, for the recipient still to come
+    fake_mta.faults.clear()
+    runner = build_runner(settings, rig.spool, rig.settler, per_recipient=per_recipient(settings))
+    rig.spool.wake_due(10**12)
+    entry = rig.spool.claim(Queue.OUTGOING)
+    assert entry is not None
+    asyncio.run(runner.deliver(entry))
+    second = fake_mta.messages[1]
+    assert second.rcpt_tos == ["b@lg.example.jp"]
+    token = output_text(second.data).split("/r/", 1)[1].split()[0]
+    assert links.verify(token) == (qid, "b@lg.example.jp")
+    rig.worker.close()

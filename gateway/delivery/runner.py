@@ -21,6 +21,7 @@ from gateway.config import Settings
 from gateway.delivery.outcome import pending_recipients
 from gateway.delivery.reply import Reply
 from gateway.delivery.retry import failure_delay
+from gateway.delivery.send import PerRecipient, send
 from gateway.delivery.settle import Settler
 from gateway.delivery.transport import Transport, make_transport
 from gateway.doorbell import DELIVERY, WORKERS, Doorbell, Ringer
@@ -41,12 +42,14 @@ class DeliveryRunner:
     def __init__(
         self, settings: Settings, spool: Spool, settler: Settler,
         transports: dict[Route, Transport], *, wake_workers: Callable[[], None] | None = None,
+        per_recipient: PerRecipient | None = None,
     ) -> None:
         self._settings = settings
         self._spool = spool
         self._settler = settler
         self._transports = transports
         self._wake_workers = wake_workers
+        self._per_recipient = per_recipient
         # the transports block: one thread per lane, so no lane waits for another's peer
         self._executor = ThreadPoolExecutor(settings.delivery.connections + 1, "delivery")
         self.stopping = asyncio.Event()
@@ -139,8 +142,8 @@ class DeliveryRunner:
             if recipients:
                 started = time.perf_counter()
                 replies = await asyncio.get_running_loop().run_in_executor(
-                    self._executor, transport.send, entry.record.envelope.mail_from,
-                    recipients, message,
+                    self._executor, send, transport, entry.record, message, recipients,
+                    self._per_recipient,
                 )  # fmt: skip
                 metrics.DELIVERY_SECONDS.observe(time.perf_counter() - started)
             await asyncio.to_thread(
@@ -169,7 +172,7 @@ class DeliveryRunner:
 
 def build_runner(
     settings: Settings, spool: Spool, settler: Settler,
-    wake_workers: Callable[[], None] | None = None,
+    wake_workers: Callable[[], None] | None = None, per_recipient: PerRecipient | None = None,
 ) -> DeliveryRunner:
     hostname = settings.smtp.hostname
     delivery = settings.delivery
@@ -179,15 +182,18 @@ def build_runner(
         transports[Route.DSN] = make_transport(
             delivery.dsn_relay_url, delivery, local_hostname=hostname, connections=1
         )
-    return DeliveryRunner(settings, spool, settler, transports, wake_workers=wake_workers)
+    return DeliveryRunner(settings, spool, settler, transports, wake_workers=wake_workers,
+                          per_recipient=per_recipient)  # fmt: skip
 
 
-async def serve_delivery(settings: Settings, spool: Spool, settler: Settler) -> None:
+async def serve_delivery(
+    settings: Settings, spool: Spool, settler: Settler, per_recipient: PerRecipient | None = None
+) -> None:
     """The delivery process's main: until SIGTERM. It is the only process that claims
     outgoing/, so what a previous run of it left in sending/ goes back first."""
     spool.return_claims(Queue.SENDING)
     workers = Ringer(settings.data_dir, WORKERS)
-    runner = build_runner(settings, spool, settler, workers.ring)
+    runner = build_runner(settings, spool, settler, workers.ring, per_recipient)
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, runner.stop)

@@ -14,11 +14,13 @@ __all__ = ["quarantine_whole", "sanitize"]
 
 
 def _context(
-    raw: bytes, settings: SanitizeSettings, envelope: Envelope | None, quarantine_id: str
+    raw: bytes, settings: SanitizeSettings, envelope: Envelope | None, quarantine_id: str,
+    request_link: bool,
 ) -> Context:
     report = SanitizeReport(quarantine_id=quarantine_id, size=len(raw))
     deadline = time.monotonic() + settings.limits.max_seconds
-    return Context(raw=raw, settings=settings, envelope=envelope, report=report, deadline=deadline)
+    return Context(raw=raw, settings=settings, envelope=envelope, report=report, deadline=deadline,
+                   request_link=request_link)  # fmt: skip
 
 
 def _result(ctx: Context, started: float) -> SanitizeResult:
@@ -32,10 +34,14 @@ def sanitize(
     *,
     envelope: Envelope | None = None,
     quarantine_id: str = "",
+    request_link: bool = False,
 ) -> SanitizeResult:
-    """Sanitize one message. Never raises on bad mail: the worst outcome is quarantined-whole."""
+    """Sanitize one message. Never raises on bad mail: the worst outcome is quarantined-whole.
+
+    request_link: the notice carries the place of a per-recipient release-request link
+    (gateway.pipeline.build.REQUEST_LINK_MARK), filled in for each recipient at delivery."""
     started = time.perf_counter()
-    ctx = _context(raw, settings, envelope, quarantine_id)
+    ctx = _context(raw, settings, envelope, quarantine_id, request_link)
     run_pipeline(ctx, STAGES, WHOLE_STAGES)
     return _result(ctx, started)
 
@@ -48,10 +54,11 @@ def quarantine_whole(
     detail: str = "",
     envelope: Envelope | None = None,
     quarantine_id: str = "",
+    request_link: bool = False,
 ) -> SanitizeResult:
     """The notice-only mail for a message that must not be read (e.g. killed at the time limit)."""
     started = time.perf_counter()
-    ctx = _context(raw, settings, envelope, quarantine_id)
+    ctx = _context(raw, settings, envelope, quarantine_id, request_link)
     ctx.report.mark_whole(reason, detail)
     run_pipeline(ctx, WHOLE_STAGES, WHOLE_STAGES)
     return _result(ctx, started)

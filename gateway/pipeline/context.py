@@ -44,6 +44,7 @@ class Context:
     body_text: str = ""
     removed_payloads: list[bytes] = field(default_factory=list)
     output: bytes = b""
+    request_link: bool = False  # the notice holds the place of a release-request link
     body_charset_hint: str | None = None  # first declared body charset: hint for 8-bit headers
     carrier: str | None = None  # the sender's mobile carrier, for its emoji (carrier_emoji.py)
 

@@ -11,6 +11,7 @@ import jinja2
 from gateway.errors import ConfigError
 from gateway.pipeline.context import Context
 from gateway.pipeline.labels import flag_label, label, reason_label
+from gateway.pipeline.links import REQUEST_LINK_MARK
 from gateway.pipeline.render import harmless
 from gateway.pipeline.textclean import one_line
 from gateway.types import Language, RemovedPart, UrlPolicy, Verdict
@@ -82,6 +83,7 @@ def render_notice(ctx: Context) -> str:
         notes=notes,
         quarantine_id=report.quarantine_id,
         contact=settings.release_contact,
+        request_link=REQUEST_LINK_MARK if ctx.request_link and report.quarantine_id else "",
     )
 
 

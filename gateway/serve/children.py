@@ -7,6 +7,7 @@ import asyncio
 import socket
 
 from gateway.config import Settings
+from gateway.console.links import LinkedNotices, request_links
 from gateway.delivery.runner import serve_delivery
 from gateway.delivery.settle import Settler
 from gateway.delivery.transport import make_transport
@@ -36,6 +37,12 @@ def _start(settings: Settings) -> None:
     set_node(settings.node_name)
 
 
+def per_recipient(settings: Settings) -> LinkedNotices | None:
+    """With console.public_url set, each recipient gets the notice with their own link."""
+    links = request_links(settings)
+    return LinkedNotices(links) if links is not None else None
+
+
 def smtp_process(settings: Settings, sock: socket.socket) -> None:
     from gateway.smtp.server import run_listener_process
 
@@ -51,7 +58,8 @@ def worker_process(settings: Settings, slot: JobSlot) -> None:
     store = open_store(settings)
     transport = make_transport(settings.delivery.relay_url, settings.delivery,
                                local_hostname=settings.smtp.hostname, connections=1)  # fmt: skip
-    worker = Worker(settings, spool, store, transport, make_settler(settings, spool), slot)
+    worker = Worker(settings, spool, store, transport, make_settler(settings, spool), slot,
+                    per_recipient(settings))  # fmt: skip
     bell = Doorbell(settings.data_dir, WORKERS)
     try:
         worker.run(StopFlag().install(), bell.wait)
@@ -64,7 +72,8 @@ def worker_process(settings: Settings, slot: JobSlot) -> None:
 def delivery_process(settings: Settings) -> None:
     _start(settings)
     spool = open_spool(settings)
-    asyncio.run(serve_delivery(settings, spool, make_settler(settings, spool)))
+    asyncio.run(serve_delivery(settings, spool, make_settler(settings, spool),
+                               per_recipient(settings)))  # fmt: skip
 
 
 def api_process(settings: Settings, sock: socket.socket) -> None:
@@ -106,7 +115,8 @@ def settle_dead_job(settings: Settings, queue_id: str, seconds: float | None) ->
         return
     store = open_store(settings)
     try:
-        quarantine_stuck(spool, store, settings, entry, seconds)
+        quarantine_stuck(spool, store, settings, entry, seconds,
+                         request_link=bool(settings.console.public_url))  # fmt: skip
     finally:
         store.close()
     ringer = Ringer(settings.data_dir, DELIVERY)
