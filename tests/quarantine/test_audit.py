@@ -105,8 +105,10 @@ def _append_many(url: str, writer: int, count: int) -> None:
     store.close()
 
 
-def test_concurrent_writers_in_several_processes_make_one_chain(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'audit.sqlite3'}"
+def test_concurrent_writers_in_several_processes_make_one_chain(store_url: str) -> None:
+    """On SQLite (BEGIN IMMEDIATE) and on PostgreSQL (the head row locked FOR UPDATE), as
+    several nodes would write it: one linear chain, no entry lost or forked."""
+    url = store_url
     store = QuarantineStore(url)
     store.prepare()
     ctx = multiprocessing.get_context("spawn")

@@ -9,11 +9,14 @@ from tests.plane import World, make_world, plane_sections
 
 
 @pytest.fixture
-def build_world(make_settings: Any) -> Iterator[Callable[..., World]]:
+def build_world(make_settings: Any, store_url: str) -> Iterator[Callable[..., World]]:
+    """Worlds on each store backend: SQLite, and a throwaway PostgreSQL database."""
     made: list[World] = []
 
     def build(**overrides: dict[str, Any]) -> World:
-        world = make_world(make_settings(**plane_sections(**overrides)))
+        sections = plane_sections(**overrides)
+        sections["store"] = {"url": store_url, **sections.get("store", {})}
+        world = make_world(make_settings(**sections))
         made.append(world)
         return world
 

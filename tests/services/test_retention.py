@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
-import sqlite3
 import time
 
 from prometheus_client import REGISTRY
+from sqlalchemy import create_engine, text
 
 from gateway.quarantine import AuditFilter
+from gateway.quarantine.db import normalize_url
 from tests.plane import ADMIN, APPROVER, EXE, OPERATOR, PDF, World, mail
 
 DAY = 86400.0
 
 
 def _blobs(world: World) -> int:
-    with sqlite3.connect(world.settings.data_dir / "mutaika.sqlite3") as conn:
-        return int(conn.execute("SELECT count(*) FROM blobs").fetchone()[0])
+    """Payload rows, counted beside the store (SQLite or PostgreSQL) as an operator would."""
+    engine = create_engine(normalize_url(world.settings.store.url))
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(text("SELECT count(*) FROM blobs")).scalar_one())
+    finally:
+        engine.dispose()
 
 
 def _purged() -> float:
