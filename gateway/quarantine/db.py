@@ -10,13 +10,14 @@ upgraded.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, exc
+from sqlalchemy import Connection, Engine, create_engine, event, exc, text
 from sqlalchemy.engine import make_url
 
 from gateway.errors import GatewayError
@@ -107,6 +108,25 @@ class Database:
         """A read transaction: one consistent snapshot for every statement inside."""
         with translate_errors(), self.engine.connect() as conn, conn.begin():
             yield conn
+
+    @contextlib.contextmanager
+    def exclusive(self, name: str) -> Iterator[bool]:
+        """Hold the gateway-wide lock `name` for the block if nobody else holds it: True when
+        held. PostgreSQL: a session advisory lock, released by the server should this process
+        die. SQLite: one gateway per database file, so always True."""
+        if self.dialect != "postgresql":
+            yield True
+            return
+        key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+        with translate_errors(), self.engine.connect() as conn:
+            held = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar())
+            conn.commit()
+            try:
+                yield held
+            finally:
+                if held:
+                    conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                    conn.commit()
 
     def free_bytes(self) -> int | None:
         """Free space on the disk of a file database; None when the database is a server."""

@@ -102,6 +102,10 @@ class QuarantineStore:
         with self._write() as conn:
             return messages.set_state(conn, quarantine_id, state)
 
+    def exclusive(self, name: str) -> contextlib.AbstractContextManager[bool]:
+        """A lock across every gateway on this store (see Database.exclusive): True if held."""
+        return self._db.exclusive(name)
+
     def problems(self) -> list[str]:
         """Why the store cannot take mail now (for /readyz); empty when it can."""
         try:

@@ -33,8 +33,13 @@ class Housekeeper:
             if queued := releases.reconcile(now - RECONCILE_GRACE_SECONDS):
                 LOG.info("%d approved releases queued after a restart", queued)
             if now >= self._next_purge:
-                result = self._services.retention.purge(now)
+                # one node purges at a time: several on one PostgreSQL store take turns
+                with self._services.store.exclusive("mutaika-retention-purge") as mine:
+                    result = self._services.retention.purge(now) if mine else None
                 self._next_purge = now + self._interval
+                if result is None:
+                    LOG.debug("another node is purging; skipped this round")
+                    return
                 if result.purged or result.kept_for_release:
                     LOG.info("retention: %d mails purged (%d payloads, %d bytes), %d kept for "
                              "a release under way", result.purged, result.blobs, result.bytes,

@@ -151,3 +151,22 @@ def test_the_migrations_make_exactly_the_tables_schema_py_describes(tmp_path: Pa
         context = MigrationContext.configure(conn, opts={"compare_type": True})
         assert compare_metadata(context, metadata) == []
     engine.dispose()
+
+
+def test_an_exclusive_lock_is_held_by_one_store_at_a_time(pg_url: str, tmp_path: Path) -> None:
+    """Several nodes on one PostgreSQL store: one purges while the others skip their round."""
+    first, second = QuarantineStore(pg_url), QuarantineStore(pg_url)
+    first.prepare()
+    try:
+        with first.exclusive("purge") as mine:
+            assert mine
+            with second.exclusive("purge") as theirs, second.exclusive("other") as other:
+                assert not theirs and other
+        with second.exclusive("purge") as theirs:
+            assert theirs  # released with the block
+    finally:
+        first.close()
+        second.close()
+    sqlite = QuarantineStore(f"sqlite:///{tmp_path / 'one-node.sqlite3'}")
+    with sqlite.exclusive("purge") as mine:
+        assert mine  # one gateway per SQLite file
