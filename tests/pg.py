@@ -39,8 +39,9 @@ def _free_port() -> int:
 
 
 class PgCluster:
-    def __init__(self, bindir: Path) -> None:
+    def __init__(self, bindir: Path, *, fsync: bool = False) -> None:
         self.bindir = bindir
+        self.fsync = fsync  # off for the tests' speed; on for benchmarks
         self.root = Path(tempfile.mkdtemp(prefix="mutaika-pg-"))
         self.data = self.root / "data"
         self.port = _free_port()
@@ -57,10 +58,13 @@ class PgCluster:
             entry = pwd.getpwnam(self._user)
             os.chown(self.root, entry.pw_uid, entry.pw_gid)
         done = self._run(str(self.bindir / "initdb"), "-D", str(self.data), "-U", "postgres",
-                         "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync")
+                         "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8",
+                         *(() if self.fsync else ("--no-sync",)))
         if done.returncode != 0:
             raise RuntimeError(f"initdb failed: {done.stderr.strip()[-500:]}")
-        options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off"
+        options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1"
+        if not self.fsync:
+            options += " -c fsync=off"
         done = self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-l",
                          str(self.root / "server.log"), "-o", options, "-w", "start")
         if done.returncode != 0:
