@@ -110,16 +110,18 @@ class Database:
             yield conn
 
     @contextlib.contextmanager
-    def exclusive(self, name: str) -> Iterator[bool]:
-        """Hold the gateway-wide lock `name` for the block if nobody else holds it: True when
-        held. PostgreSQL: a session advisory lock, released by the server should this process
-        die. SQLite: one gateway per database file, so always True."""
+    def exclusive(self, name: str, *, wait: bool = False) -> Iterator[bool]:
+        """Hold the gateway-wide lock `name` for the block if nobody else holds it (or, with
+        `wait`, once they let go): True when held. PostgreSQL: a session advisory lock, released
+        by the server should this process die. SQLite: one gateway per file, so always True."""
         if self.dialect != "postgresql":
             yield True
             return
         key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+        take = "pg_advisory_lock(:k), true" if wait else "pg_try_advisory_lock(:k)"
         with translate_errors(), self.engine.connect() as conn:
-            held = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar())
+            row = conn.execute(text(f"SELECT {take}"), {"k": key}).one()
+            held = bool(row[-1])
             conn.commit()
             try:
                 yield held

@@ -31,8 +31,11 @@ class QuarantineStore:
         return self._db.dialect
 
     def prepare(self) -> None:
-        """Bring the schema to this version's head (a new database is created whole)."""
-        migrate.upgrade(self._db)
+        """Bring the schema to this version's head (a new database is created whole). Nodes
+        starting together on one PostgreSQL store take turns: the first migrates, the others
+        find the schema at its head."""
+        with self._db.exclusive("mutaika-migrate", wait=True):
+            migrate.upgrade(self._db)
 
     def schema_revision(self) -> str | None:
         return migrate.current(self._db)

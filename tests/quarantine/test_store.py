@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -170,3 +171,22 @@ def test_an_exclusive_lock_is_held_by_one_store_at_a_time(pg_url: str, tmp_path:
     sqlite = QuarantineStore(f"sqlite:///{tmp_path / 'one-node.sqlite3'}")
     with sqlite.exclusive("purge") as mine:
         assert mine  # one gateway per SQLite file
+
+
+def _prepare(url: str) -> None:
+    store = QuarantineStore(url)
+    store.prepare()
+    store.close()
+
+
+def test_nodes_starting_together_migrate_a_new_database_once(pg_url: str) -> None:
+    ctx = multiprocessing.get_context("spawn")
+    starters = [ctx.Process(target=_prepare, args=(pg_url,)) for _ in range(3)]
+    for p in starters:
+        p.start()
+    for p in starters:
+        p.join(120)
+        assert p.exitcode == 0  # none failed on a table another was creating
+    store = QuarantineStore(pg_url)
+    assert store.schema_revision() == migrate.head() and store.problems() == []
+    store.close()
