@@ -31,7 +31,7 @@ class QuarantineIdClash(ValueError):
 
 _UPDATED_ON_PUT = (
     "received_at", "stored_at", "sender", "recipients", "subject", "message_id", "verdict",
-    "reason", "size", "report", "original_sha256", "expires_at",
+    "reason", "size", "report", "original_sha256", "sanitized_sha256", "expires_at",
 )  # fmt: skip  # never "state": a re-put (a retry) must not undo an admin's decision
 
 
@@ -68,8 +68,9 @@ def put(
     now = time.time()
     put_blob, put_new, put_again = _upserts(conn.dialect.name)
     original_sha = hashlib.sha256(original).hexdigest()
+    sanitized_sha = hashlib.sha256(result.message).hexdigest()
     report = result.report
-    payloads = {original_sha: original}
+    payloads = {original_sha: original, sanitized_sha: result.message}
     for part, payload in zip(report.removed, result.removed_payloads, strict=True):
         payloads[part.sha256] = payload
     conn.execute(put_blob, [
@@ -90,6 +91,7 @@ def put(
         "report": json.dumps(report.to_json(), ensure_ascii=False),
         "state": str(HoldState.HELD),
         "original_sha256": original_sha,
+        "sanitized_sha256": sanitized_sha,
         "expires_at": expires_at,
     }
     if conn.execute(put_new, row).first() is None:  # put before (a retry): replace its content
@@ -113,7 +115,8 @@ def _record(row: Row[Any], item_rows: Sequence[Row[Any]]) -> QuarantineRecord:
         id=row.id, received_at=row.received_at, stored_at=row.stored_at, sender=row.sender,
         recipients=json.loads(row.recipients), subject=row.subject, message_id=row.message_id,
         verdict=row.verdict, reason=row.reason, size=row.size, state=HoldState(row.state),
-        original_sha256=row.original_sha256, expires_at=row.expires_at,
+        original_sha256=row.original_sha256, sanitized_sha256=row.sanitized_sha256,
+        expires_at=row.expires_at,
         report=json.loads(row.report),
         items=[
             StoredItem(
@@ -250,6 +253,7 @@ def collect_blobs(conn: Connection) -> tuple[int, int]:
     """Delete blobs no mail refers to any more: (count, bytes)."""
     orphan = and_(
         ~exists().where(messages.c.original_sha256 == blobs.c.sha256),
+        ~exists().where(messages.c.sanitized_sha256 == blobs.c.sha256),
         ~exists().where(items.c.sha256 == blobs.c.sha256),
     )
     found = conn.execute(select(func.count(), func.coalesce(func.sum(blobs.c.size), 0))

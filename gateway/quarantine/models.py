@@ -46,6 +46,7 @@ class QuarantineRecord:
     expires_at: float | None
     report: dict[str, Any] = field(default_factory=dict)
     items: list[StoredItem] = field(default_factory=list)
+    sanitized_sha256: str | None = None  # the mail as it left; None for mails kept before 0003
 
 
 @dataclass(frozen=True, slots=True)

@@ -56,6 +56,9 @@ messages = Table(
     Column("report", Text, nullable=False),  # the sanitizer's JSON report
     Column("state", String(16), nullable=False),
     Column("original_sha256", String(64), ForeignKey("blobs.sha256"), nullable=False),
+    # the sanitized mail as it left (its request link still a mark); NULL for mails kept
+    # before revision 0003
+    Column("sanitized_sha256", String(64), ForeignKey("blobs.sha256"), nullable=True),
     Column("expires_at", Float, nullable=True),
     Index(None, "received_at"),
     Index(None, "state", "received_at"),

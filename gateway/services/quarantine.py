@@ -54,14 +54,18 @@ def headers_of(original: bytes) -> list[tuple[str, str]]:
     return out
 
 
-def sanitized_text(original: bytes, record: QuarantineRecord, settings: Settings) -> str:
-    """The text staff were given, made again from the original with the current policy (the
-    store keeps the original, not the sanitized copy; the sanitizer is deterministic)."""
-    from gateway.pipeline import sanitize
+def sanitized_text(
+    original: bytes, record: QuarantineRecord, settings: Settings, sanitized: bytes | None
+) -> str:
+    """The text staff were given: the sanitized mail as it left (kept since revision 0003, its
+    request link shown as its mark), else made again from the original with today's policy."""
+    if sanitized is None:
+        from gateway.pipeline import sanitize
 
-    envelope = Envelope(record.sender, record.recipients, received_at=record.received_at)
-    result = sanitize(original, settings.sanitize, envelope=envelope, quarantine_id=record.id)
-    message = email.message_from_bytes(result.message, policy=email.policy.default)
+        envelope = Envelope(record.sender, record.recipients, received_at=record.received_at)
+        sanitized = sanitize(original, settings.sanitize, envelope=envelope,
+                             quarantine_id=record.id).message  # fmt: skip
+    message = email.message_from_bytes(sanitized, policy=email.policy.default)
     try:
         body = message.get_content() if not message.is_multipart() else ""
     except (LookupError, ValueError):
@@ -89,9 +93,11 @@ class QuarantineService:
             if found is None:
                 raise NotFound(f"no quarantined mail {quarantine_id!r}")
             original = tx.quarantine.blob(found.original_sha256) or b""
+            sanitized = tx.quarantine.blob(found.sanitized_sha256) if found.sanitized_sha256 \
+                else None  # fmt: skip
             releases = tx.releases.for_quarantine(quarantine_id)
-        return Detail(found, headers_of(original), sanitized_text(original, found, self._settings),
-                      releases)
+        text = sanitized_text(original, found, self._settings, sanitized)
+        return Detail(found, headers_of(original), text, releases)
 
     def original(self, principal: Principal, quarantine_id: str) -> tuple[QuarantineRecord, bytes]:
         """The original bytes; the download is written to the audit log before it is served."""

@@ -190,3 +190,12 @@ def test_nodes_starting_together_migrate_a_new_database_once(pg_url: str) -> Non
     store = QuarantineStore(pg_url)
     assert store.schema_revision() == migrate.head() and store.problems() == []
     store.close()
+
+
+def test_the_sanitized_mail_is_kept_beside_the_original(store: QuarantineStore) -> None:
+    result = _result([b"PDF"])
+    store.put(QID, ENVELOPE, b"original", result)
+    record = store.get(QID)
+    assert record is not None and record.sanitized_sha256 == hashlib.sha256(b"clean").hexdigest()
+    with store.snapshot() as tx:
+        assert tx.quarantine.blob(record.sanitized_sha256) == b"clean"

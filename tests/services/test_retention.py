@@ -49,7 +49,8 @@ def test_purge_by_reason_keeps_shared_payloads_and_releases_under_way(build_worl
     assert world.store.get(old_exe.id) is None and world.store.get(old_pdf.id) is None
     assert world.store.get(fresh.id) is not None and world.store.get(busy.id) is not None
     assert world.store.item(fresh.id, 0) == PDF  # the shared payload stayed
-    assert _blobs(world) == blobs - 3  # two originals and the program; not the shared PDF
+    # two originals, their two sanitized copies and the program; not the shared PDF
+    assert _blobs(world) == blobs - 5
     assert _purged() - before == 2
     audit = world.services.audit.entries(ADMIN, AuditFilter(action="quarantine.purge"))
     assert audit and set(audit[0].detail["purged"]) == {old_exe.id, old_pdf.id}
