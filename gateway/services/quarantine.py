@@ -56,17 +56,21 @@ def headers_of(original: bytes) -> list[tuple[str, str]]:
 
 def sanitized_text(original: bytes, record: QuarantineRecord, settings: Settings) -> str:
     """The text staff were given, made again from the original with the current policy (the
-    store keeps the original, not the sanitized copy; the sanitizer is deterministic)."""
+    store keeps the original, not the sanitized copy; the sanitizer is deterministic). Each
+    recipient's request link is their own credential: it is shown as where it leads, not whole."""
     from gateway.pipeline import sanitize
+    from gateway.pipeline.links import REQUEST_LINK_MARK
 
     envelope = Envelope(record.sender, record.recipients, received_at=record.received_at)
-    result = sanitize(original, settings.sanitize, envelope=envelope, quarantine_id=record.id)
+    public_url = settings.console.public_url
+    result = sanitize(original, settings.sanitize, envelope=envelope, quarantine_id=record.id,
+                      request_link=bool(public_url))  # fmt: skip
     message = email.message_from_bytes(result.message, policy=email.policy.default)
     try:
         body = message.get_content() if not message.is_multipart() else ""
     except (LookupError, ValueError):
         return ""
-    return str(body)
+    return str(body).replace(REQUEST_LINK_MARK, f"{public_url}/r/…")
 
 
 class QuarantineService:
