@@ -10,7 +10,7 @@ import tomllib
 from collections.abc import Callable, Coroutine, Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import jinja2
 from fastapi import Request, Response
@@ -19,28 +19,20 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from markupsafe import Markup
 
+from gateway.api.errors import service_status
 from gateway.config import Settings
 from gateway.console.security import CSRF_FIELD, LANG_COOKIE, Keys, csrf_nonce
 from gateway.errors import SpoolError
 from gateway.pipeline.labels import flag_label, reason_label
 from gateway.pipeline.notice import human_size
 from gateway.quarantine import StoreUnavailable
-from gateway.services.errors import (
-    Conflict,
-    Forbidden,
-    Invalid,
-    NotFound,
-    ServiceError,
-    Unavailable,
-)
+from gateway.services.errors import ServiceError
 from gateway.services.notify import JST, shown_name
 from gateway.types import Language
 
 LOG = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
 LANGUAGES = ("ja", "en")
-_CODES: dict[type[ServiceError], int] = {NotFound: 404, Conflict: 409, Forbidden: 403,
-                                         Invalid: 422, Unavailable: 503}  # fmt: skip
 
 
 @functools.cache
@@ -153,6 +145,14 @@ class LoginNeeded(Exception):
     """No console session: the page sends the browser to the log-in form."""
 
 
+def next_page(path: str, query: Mapping[str, str], **where: str) -> str:
+    """The address of the next page with the same filters; "" when the cursor in `where` is
+    empty: this is the last page."""
+    if not all(where.values()):
+        return ""
+    return f"{path}?{urlencode({**query, **where})}"
+
+
 def safe_next(value: str) -> str:
     """Only our own pages: never an open redirect to another site."""
     ok = value.startswith(("/console/", "/r/")) and "//" not in value and "\\" not in value
@@ -173,8 +173,7 @@ class ConsoleRoute(APIRoute):
                 target = safe_next(request.url.path if request.method == "GET" else "/console/")
                 return RedirectResponse(f"/console/login?next={quote(target)}", status_code=303)
             except ServiceError as error:
-                code = next((c for k, c in _CODES.items() if isinstance(error, k)), 400)
-                return error_page(request, code, str(error))
+                return error_page(request, service_status(error)[0], str(error))
             except (StoreUnavailable, SpoolError) as error:
                 LOG.warning("%r: %s", f"{request.method} {request.url.path}"[:300], error)
                 return error_page(request, 503, f"try again later: {error}")

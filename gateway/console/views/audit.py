@@ -4,14 +4,15 @@ and the same filters exported as JSON Lines."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
 
 from gateway.api.deps import ServicesDep
+from gateway.api.download import jsonl_download
 from gateway.console.views.auth import ConsolePrincipal
-from gateway.console.web import ConsoleRoute, jst, parse_jst, render
+from gateway.console.web import ConsoleRoute, jst, next_page, parse_jst, render
 from gateway.quarantine import AuditFilter
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
@@ -40,20 +41,14 @@ def audit(request: Request, services: ServicesDep, principal: ConsolePrincipal,
                                      after=max(0, min(after, 2**62)))  # fmt: skip
     return render(request, "audit.html", {
         "query": query, "entries": entries,
-        "next_after": entries[-1].seq if len(entries) == PAGE else 0,
+        "next_url": next_page("/console/audit", query,
+                              after=str(entries[-1].seq) if len(entries) == PAGE else ""),
+        "export_url": f"/console/audit/export?{urlencode(query)}",
     })  # fmt: skip
 
 
 @router.get("/console/audit/export")
 def export(request: Request, services: ServicesDep, principal: ConsolePrincipal
            ) -> StreamingResponse:  # fmt: skip
-    lines = services.audit.export(principal, _filter(_query(request)))
-    first = next(lines, "")  # the role check and the first read happen before the 200 is sent
-    return StreamingResponse(_chain(first, lines), media_type="application/jsonl",
-                             headers={"Content-Disposition": 'attachment; filename="audit.jsonl"'})
-
-
-def _chain(first: str, rest: Iterator[str]) -> Iterator[str]:
-    if first:
-        yield first
-    yield from rest
+    return jsonl_download(services.audit.export(principal, _filter(_query(request))),
+                          "audit.jsonl")

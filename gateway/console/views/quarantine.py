@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from gateway.api.deps import ServicesDep
 from gateway.api.download import attachment
 from gateway.console.views.auth import CheckedForm, ConsolePrincipal
-from gateway.console.web import ConsoleRoute, parse_jst, render
+from gateway.console.web import ConsoleRoute, next_page, parse_jst, render
 from gateway.quarantine import HoldState, QuarantineFilter
 from gateway.services.errors import Invalid
 from gateway.services.principal import Action
@@ -38,7 +38,8 @@ def search(request: Request, services: ServicesDep, principal: ConsolePrincipal,
     query = {k: v for k, v in request.query_params.items() if k in FILTERS and v}
     page = services.quarantine.page(principal, _filter(query), limit=PAGE, cursor=cursor[:200])
     return render(request, "quarantine_list.html", {
-        "query": query, "records": page.records, "next_cursor": page.next_cursor,
+        "query": query, "records": page.records,
+        "next_url": next_page("/console/quarantine", query, cursor=page.next_cursor),
         "states": [str(s) for s in HoldState],
         "verdicts": ("clean", "sanitized", "quarantined-whole"),
     })  # fmt: skip

@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from gateway.api.deps import ServicesDep
 from gateway.console.views.auth import CheckedForm, ConsolePrincipal
-from gateway.console.web import ConsoleRoute, render
+from gateway.console.web import ConsoleRoute, next_page, render
 from gateway.services.principal import Action
 from gateway.services.queue import OPERATOR_QUEUES, operator_queue
 
@@ -25,7 +25,8 @@ def queue(request: Request, services: ServicesDep, principal: ConsolePrincipal,
     entries = services.queue.entries(principal, chosen, limit=PAGE, after=after[:64])
     return render(request, "queue.html", {
         "name": chosen, "queues": [str(q) for q in OPERATOR_QUEUES], "entries": entries,
-        "next_after": entries[-1].queue_id if len(entries) == PAGE else "",
+        "next_url": next_page("/console/queue", {"name": chosen},
+                              after=entries[-1].queue_id if len(entries) == PAGE else ""),
         "can_retry": principal.may(Action.QUEUE_RETRY),
         "can_delete": principal.may(Action.QUEUE_DELETE),
     })  # fmt: skip

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from gateway.api.deps import ServicesDep
 from gateway.console.views.auth import CheckedForm, ConsolePrincipal
-from gateway.console.web import ConsoleRoute, render
+from gateway.console.web import ConsoleRoute, next_page, render
 from gateway.quarantine import ReleaseFilter, ReleaseRecord, ReleaseState
 from gateway.services.principal import Action, Principal, Role
 from gateway.services.release import RETRIABLE
@@ -48,10 +48,10 @@ def releases(request: Request, services: ServicesDep, principal: ConsolePrincipa
     f = ReleaseFilter(state=state, quarantine_id=quarantine_id[:64],
                       requested_by=requested_by[:300])  # fmt: skip
     found, next_cursor = services.releases.page(principal, f, limit=PAGE, cursor=cursor[:200])
+    query = {"state": state, "quarantine_id": f.quarantine_id, "requested_by": f.requested_by}
     return render(request, "releases.html", {
-        "records": found, "next_cursor": next_cursor, "states": [str(s) for s in S],
-        "query": {"state": state, "quarantine_id": f.quarantine_id,
-                  "requested_by": f.requested_by},
+        "records": found, "states": [str(s) for s in S], "query": query,
+        "next_url": next_page("/console/releases", query, cursor=next_cursor),
     })  # fmt: skip
 
 
