@@ -150,8 +150,10 @@ def test_staff_request_approval_and_delivery_in_a_browser(
     (released,) = _released(fake_mta, release_id)  # once
     attached = email.message_from_bytes(released, policy=email.policy.default)
     assert isinstance(attached, EmailMessage)
-    names = [p.get_filename() for p in attached.iter_attachments()]
-    assert names == ["請求書_202611.pdf"]
+    sent = email.message_from_bytes(raw, policy=email.policy.default)
+    assert isinstance(sent, EmailMessage)
+    pdf = [(p.get_filename(), p.get_content()) for p in sent.iter_attachments()]
+    assert [(p.get_filename(), p.get_content()) for p in attached.iter_attachments()] == pdf
     assert wait_until(lambda: _notice_kinds(fake_mta, STAFF) == ["approved", "delivered"], 15)
     shots(page, "release-delivered")
 
