@@ -21,6 +21,7 @@ from pydantic import (
     ValidationError,
     field_serializer,
     field_validator,
+    model_validator,
 )
 from pydantic_settings import (
     BaseSettings,
@@ -29,7 +30,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from gateway.domains import local_domain_problem, normalize_domain
+from gateway.domains import domain_matches, domain_of, local_domain_problem, normalize_domain
 from gateway.errors import ConfigError
 from gateway.types import Language, UrlPolicy
 
@@ -247,6 +248,20 @@ class ConsoleSettings(_Section):
     # (one node). Several nodes behind one name must share one key: set it here or in the env.
     secret_key: SecretStr = SecretStr("")
     link_ttl_days: float = Field(default=30.0, gt=0)  # a request link works this long
+    # Who hears, by mail inside LGWAN, that a release request waits for approval: the desk's
+    # shared mailbox, say. Addresses within smtp.local_domains; [] = nobody is mailed.
+    approver_addresses: list[str] = []
+    notify_from: str = ""  # From: of those mails; "" = mutaika@<smtp.hostname>
+    session_hours: float = Field(default=8.0, gt=0, le=24 * 30)  # a console log-in lasts this long
+
+    @field_validator("approver_addresses")
+    @classmethod
+    def _addresses(cls, value: list[str]) -> list[str]:
+        for address in value:
+            local, at, domain = address.rpartition("@")
+            if not (local and at and domain) or any(c in address for c in ' <>,;"\r\n'):
+                raise ValueError(f"{address!r} is not a mail address")
+        return value
 
     @field_validator("public_url")
     @classmethod
@@ -319,6 +334,15 @@ class Settings(BaseSettings):
     safecopy: SafeCopySettings = SafeCopySettings()
     release: ReleaseSettings = ReleaseSettings()
     retention: RetentionSettings = RetentionSettings()
+
+    @model_validator(mode="after")
+    def _approvers_inside(self) -> Settings:
+        """Notices go to LGWAN only: an approver address outside smtp.local_domains is refused."""
+        for address in self.console.approver_addresses:
+            if not domain_matches(domain_of(address), self.smtp.local_domains):
+                raise ValueError(f"console.approver_addresses: {address} is not within "
+                                 "smtp.local_domains")  # fmt: skip
+        return self
 
     @classmethod
     def settings_customise_sources(

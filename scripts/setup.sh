@@ -3,7 +3,8 @@
 # libmagic (python-magic); for `dev` also openssl, Debian's postfix (the deployment recipes are
 # tested against a private Postfix instance, and the relay bench uses one), systemd's
 # systemd-analyze (the unit file is verified), PostgreSQL's server binaries (the store's tests
-# start a throwaway cluster) and strace (fsyncs per mail); a virtualenv in .venv with the
+# start a throwaway cluster), strace (fsyncs per mail), Debian's chromium and a Japanese font
+# (the console's browser tests and README screenshots); a virtualenv in .venv with the
 # package and its dev tools.
 # Usage: scripts/setup.sh [dev]
 set -euo pipefail
@@ -23,6 +24,10 @@ if [ "${1:-}" = dev ]; then
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || want_apt+=(postgresql)
   # the fsync count per mail is taken with strace on the running process tree
   command -v strace >/dev/null || want_apt+=(strace)
+  # the console's browser tests drive the distribution's Chromium through Playwright (never a
+  # browser download); the screenshots need a font with Japanese glyphs
+  [ -x /usr/bin/chromium ] || want_apt+=(chromium)
+  fc-list :lang=ja 2>/dev/null | grep -q . || want_apt+=(fonts-ipaexfont-gothic)
 fi
 can_apt=false
 [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null && can_apt=true

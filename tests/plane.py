@@ -16,6 +16,7 @@ from gateway.pipeline import sanitize
 from gateway.quarantine import QuarantineRecord, QuarantineStore
 from gateway.runtime import open_spool, open_store
 from gateway.services.container import Services
+from gateway.services.notify import Notifier
 from gateway.services.principal import Principal, Role
 from gateway.services.release_outcome import ReleaseOutcomes
 from gateway.spool import Queue, Spool, SpoolEntry
@@ -78,8 +79,10 @@ class World:
         return found
 
     def settler(self) -> Settler:
+        """As serve's delivery process makes it (gateway.serve.children.make_settler)."""
+        notify = Notifier(self.settings, self.spool, lambda: self.rings.append(time.time()))
         return Settler(self.spool, self.settings.delivery, "mutaika.test",
-                       on_release=ReleaseOutcomes(self.store))
+                       on_release=ReleaseOutcomes(self.store, notify))
 
     def deliver(self, replies: dict[str, str], release_id: str = "") -> SpoolEntry:
         """One attempt of the delivery process on the next outgoing entry (or the one of this

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
 from urllib.parse import quote
 
 from fastapi import Response
+from fastapi.responses import StreamingResponse
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -28,3 +30,17 @@ def attachment(data: bytes, name: str, fallback: str, media_type: str) -> Respon
         "Content-Security-Policy": "default-src 'none'; sandbox",
         "Cache-Control": "no-store",
     })
+
+
+def jsonl_download(lines: Iterator[str], name: str) -> StreamingResponse:
+    """Lines streamed as a JSON Lines attachment. The first is read before the 200 is sent,
+    so a refusal or a store error still gets its own answer."""
+    first = next(lines, "")
+
+    def chain() -> Iterator[str]:
+        if first:
+            yield first
+        yield from lines
+
+    return StreamingResponse(chain(), media_type="application/jsonl",
+                             headers={"Content-Disposition": f'attachment; filename="{name}"'})

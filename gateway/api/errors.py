@@ -43,9 +43,14 @@ def error(code: int, word: str, message: str, detail: list[dict[str, Any]] | Non
                         status_code=code, headers=headers)
 
 
+def service_status(exc: ServiceError) -> tuple[int, str]:
+    """The status code and word of a service's refusal (the console's pages use it too)."""
+    return next((v for k, v in _CODES.items() if isinstance(exc, k)), (400, "refused"))
+
+
 async def _service(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ServiceError)
-    code, word = next((v for k, v in _CODES.items() if isinstance(exc, k)), (400, "refused"))
+    code, word = service_status(exc)
     return error(code, word, str(exc))
 
 

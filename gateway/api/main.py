@@ -12,6 +12,7 @@ from gateway import __version__
 from gateway.api import errors
 from gateway.api.routes import audit, health, metrics, quarantine, queue, releases, status, tokens
 from gateway.config import Settings
+from gateway.console.app import install as install_console
 from gateway.runtime import open_spool, open_store
 from gateway.services.container import Services
 
@@ -50,6 +51,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.store = open_store(settings)
     app.state.services = Services.build(settings, app.state.store, app.state.spool,
                                         started_at=_serve_started(settings))
+    install_console(app, settings)  # /console/ and the staff request pages /r/{token}
     return app
 
 

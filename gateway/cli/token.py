@@ -7,7 +7,7 @@ import datetime
 
 from gateway.cli.common import EXIT_OK, SubParsers, cli_principal, refused, services, table
 from gateway.config import Settings
-from gateway.services.principal import Role
+from gateway.services.principal import TOKEN_ROLES
 
 
 def _time(seconds: float | None) -> str:
@@ -47,7 +47,7 @@ def add_parser(sub: SubParsers) -> None:
     group = sub.add_parser("token", help="API tokens")
     cmds = group.add_subparsers(dest="token_command", required=True)
     new = cmds.add_parser("create", help="make a token and print it once")
-    new.add_argument("--role", required=True, choices=[str(r) for r in Role])
+    new.add_argument("--role", required=True, choices=[str(r) for r in TOKEN_ROLES])
     new.add_argument("--name", required=True, help="who or what holds it")
     new.set_defaults(run=create)
     ls = cmds.add_parser("list", help="every token, revoked ones included")

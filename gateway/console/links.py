@@ -27,6 +27,10 @@ class InvalidLink(ValueError):
     """A request link that was forged, altered or has expired (the message says which)."""
 
 
+class ExpiredLink(InvalidLink):
+    """A genuine link past console.link_ttl_days."""
+
+
 def secret_key(settings: Settings) -> str:
     """console.secret_key, else the node's own key file (made on first use, mode 0600)."""
     configured = settings.console.secret_key.get_secret_value()
@@ -67,7 +71,7 @@ class RequestLinks:
         try:
             value = self._serializer().loads(token, max_age=int(self.ttl_seconds))
         except SignatureExpired:
-            raise InvalidLink("this link has expired") from None
+            raise ExpiredLink("this link has expired") from None
         except BadSignature:
             raise InvalidLink("this link is not valid") from None
         if not (isinstance(value, list) and len(value) == 2

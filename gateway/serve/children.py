@@ -21,12 +21,16 @@ from gateway.worker import JobSlot, Worker, quarantine_stuck
 
 def make_settler(settings: Settings, spool: Spool) -> Settler:
     """The release hook writes each attempt's per-recipient results on the release (the store
-    connects on first use, so a process that never delivers a release never opens it)."""
+    connects on first use, so a process that never delivers a release never opens it), and
+    tells the staff member who asked for it when it is delivered or failed."""
+    from gateway.services.container import delivery_ringer
+    from gateway.services.notify import Notifier
     from gateway.services.release_outcome import ReleaseOutcomes
 
+    notify = Notifier(settings, spool, delivery_ringer(settings))
     return Settler(
         spool, settings.delivery, settings.smtp.hostname,
-        on_release=ReleaseOutcomes(open_store(settings)),
+        on_release=ReleaseOutcomes(open_store(settings), notify),
         dsn_enabled=bool(settings.delivery.dsn_relay_url),
     )  # fmt: skip
 

@@ -70,6 +70,11 @@ class AuditService:
         self._store = store
         self._guard = guard
 
+    def note(self, principal: Principal, action: str, target: str = "", **detail: Any) -> None:
+        """An event of a face that changes nothing in the store: a console log-in or log-out."""
+        with store_errors(), self._store.transaction() as tx:
+            record(tx, principal, action, target, **detail)
+
     def entries(
         self, principal: Principal, f: AuditFilter, *, limit: int = 100, after: int = 0
     ) -> list[AuditEntry]:

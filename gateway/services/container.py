@@ -15,6 +15,7 @@ from gateway.services.quarantine import QuarantineService
 from gateway.services.queue import QueueService
 from gateway.services.release import ReleaseService
 from gateway.services.retention import RetentionService
+from gateway.services.staff import StaffService
 from gateway.services.status import StatusService
 from gateway.services.tokens import TokenService
 from gateway.spool import Spool
@@ -47,6 +48,7 @@ class Services:
     queue: QueueService
     retention: RetentionService
     status: StatusService
+    staff: StaffService
 
     @classmethod
     def build(
@@ -54,14 +56,16 @@ class Services:
         ring: Callable[[], None] | None = None, started_at: float | None = None,
     ) -> Services:
         guard = Guard(store)
+        releases = ReleaseService(settings, store, spool, guard, ring or delivery_ringer(settings),
+                                  socket.gethostname())  # fmt: skip
         return cls(
             settings, store, spool, guard,
             tokens=TokenService(store, guard),
             audit=AuditService(store, guard),
             quarantine=QuarantineService(settings, store, guard),
-            releases=ReleaseService(settings, store, spool, guard,
-                                    ring or delivery_ringer(settings), socket.gethostname()),
+            releases=releases,
             queue=QueueService(store, spool, guard),
             retention=RetentionService(settings, store),
             status=StatusService(store, spool, guard, started_at or time.time()),
+            staff=StaffService(settings, store, guard, releases),
         )

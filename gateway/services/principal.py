@@ -13,6 +13,12 @@ class Role(enum.StrEnum):
     OPERATOR = "operator"
     APPROVER = "approver"
     ADMIN = "admin"
+    # The person a quarantined mail was addressed to, acting through the signed request link of
+    # its notice (gateway.services.staff): never a token's role.
+    STAFF = "staff"
+
+
+TOKEN_ROLES = (Role.VIEWER, Role.OPERATOR, Role.APPROVER, Role.ADMIN)
 
 
 class Action(enum.StrEnum):
@@ -48,12 +54,14 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
     Role.OPERATOR: frozenset(_OPERATE),
     Role.APPROVER: frozenset(_APPROVE),
     Role.ADMIN: frozenset(Action),
+    # Only its own request; gateway.services.staff narrows it to the staff member's own mail.
+    Role.STAFF: frozenset({Action.RELEASE_CREATE}),
 }
 
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    name: str  # "token:<id>:<name>", "cli:<user>", "system:<part>"
+    name: str  # "token:<id>:<name>", "cli:<user>", "system:<part>", "staff:<address>"
     role: Role
 
     def may(self, action: Action) -> bool:

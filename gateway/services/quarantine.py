@@ -57,20 +57,26 @@ def headers_of(original: bytes) -> list[tuple[str, str]]:
 def sanitized_text(
     original: bytes, record: QuarantineRecord, settings: Settings, sanitized: bytes | None
 ) -> str:
-    """The text staff were given: the sanitized mail as it left (kept since revision 0003, its
-    request link shown as its mark), else made again from the original with today's policy."""
+    """The text staff were given: the sanitized mail as it left (kept since revision 0003), else
+    made again from the original with today's policy. Each recipient's request link is their
+    own credential: it is shown as where it leads, not whole."""
+    from gateway.pipeline.links import REQUEST_LINK_MARK
+
+    public_url = settings.console.public_url
     if sanitized is None:
         from gateway.pipeline import sanitize
 
         envelope = Envelope(record.sender, record.recipients, received_at=record.received_at)
-        sanitized = sanitize(original, settings.sanitize, envelope=envelope,
-                             quarantine_id=record.id).message  # fmt: skip
+        sanitized = sanitize(
+            original, settings.sanitize, envelope=envelope, quarantine_id=record.id,
+            request_link=bool(public_url),
+        ).message
     message = email.message_from_bytes(sanitized, policy=email.policy.default)
     try:
         body = message.get_content() if not message.is_multipart() else ""
     except (LookupError, ValueError):
         return ""
-    return str(body)
+    return str(body).replace(REQUEST_LINK_MARK, f"{public_url}/r/…")
 
 
 class QuarantineService:

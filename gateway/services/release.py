@@ -15,6 +15,7 @@ mail never lacks its release row, and "queued" is never written for a mail not i
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -34,8 +35,10 @@ from gateway.quarantine import (
 from gateway.services import policy
 from gateway.services.audit import Guard, record, store_errors
 from gateway.services.errors import Conflict, Invalid, NotFound, bad_cursor
+from gateway.services.notify import Notifier
 from gateway.services.principal import Action, Principal, Role
 from gateway.services.release_send import ReleaseSender
+from gateway.services.staff import staff_refusal
 from gateway.smtp.policy import recipient_is_local
 from gateway.spool import Spool
 from gateway.spool.ids import new_queue_id
@@ -68,6 +71,7 @@ class ReleaseService:
         self._store = store
         self._guard = guard
         self._sender = ReleaseSender(settings, store, spool, ring)
+        self._notify = Notifier(settings, spool, ring)
         self.node = node
 
     # -- reading ---------------------------------------------------------------------------
@@ -132,6 +136,8 @@ class ReleaseService:
         if mail is None:
             raise NotFound(f"no quarantined mail {quarantine_id!r}")
         chosen, recipients = self._validate(mail, what, items, to)
+        if principal.role == Role.STAFF and (why := staff_refusal(principal, mail, recipients)):
+            self._guard.denied(principal, "release.create", quarantine_id, why)
         level = policy.level(self._settings.release.policy,
                              policy.release_keys(mail, what, chosen))  # fmt: skip
         if level == "admin" and principal.role != Role.ADMIN:
@@ -166,6 +172,8 @@ class ReleaseService:
                 self._approve(tx, row, principal, f"policy {level}", now)
         if at_once:
             self._sender.queue(row.id, principal)
+        else:
+            self._notify.requested(row)
         return self._get(row.id), True
 
     def _existing(self, tx: Tx, key: str, dedupe: str) -> ReleaseRecord | None:
@@ -218,9 +226,13 @@ class ReleaseService:
         if release.expires_at is not None and release.expires_at <= now:
             self.expire([release.id], now)
             raise Conflict(f"release {release_id} expired before it was approved")
+        comment = comment.strip()[:MAX_COMMENT]
         with store_errors(), self._store.transaction() as tx:
-            self._approve(tx, release, principal, comment.strip()[:MAX_COMMENT], now)
+            self._approve(tx, release, principal, comment, now)
         metrics.RELEASE_APPROVAL_SECONDS.observe(max(0.0, now - release.requested_at))
+        self._notify.changed(dataclasses.replace(release, state=S.APPROVED, decided_at=now,
+                                                 decided_by=principal.name,
+                                                 decision_comment=comment))  # fmt: skip
         self._sender.queue(release_id, principal)
         return self._get(release_id)
 
@@ -238,7 +250,9 @@ class ReleaseService:
                                   from_state=S.REQUESTED, to_state=to, comment=comment)  # fmt: skip
             record(tx, principal, action, release.id, reason=comment,
                    quarantine_id=release.quarantine_id)  # fmt: skip
-        return self._get(release.id)
+        closed = self._get(release.id)
+        self._notify.changed(closed)
+        return closed
 
     def reject(self, principal: Principal, release_id: str, comment: str = "") -> ReleaseRecord:
         release = self._open(principal, Action.RELEASE_REJECT, release_id)
@@ -271,13 +285,17 @@ class ReleaseService:
 
         done = 0
         for release_id in release_ids:
+            expired = None
             with store_errors(), self._store.transaction() as tx:
                 if tx.releases.update(release_id, {S.REQUESTED}, state=S.EXPIRED,
                                       updated_at=now, dedupe=None):  # fmt: skip
                     tx.releases.add_event(release_id, at=now, actor=actor.name,
                                           from_state=S.REQUESTED, to_state=S.EXPIRED)  # fmt: skip
                     record(tx, actor, "release.expire", release_id)
+                    expired = tx.releases.get(release_id, events=False)
                     done += 1
+            if expired is not None:
+                self._notify.changed(expired)
         return done
 
     def expire_due(self, now: float) -> int:

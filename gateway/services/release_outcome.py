@@ -10,12 +10,14 @@ propagates as StoreUnavailable: the delivery puts the mail back and reports agai
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 
 from gateway.log import log_event
 from gateway.quarantine import CLOSED, HoldState, QuarantineStore, ReleaseState
 from gateway.services.audit import record
+from gateway.services.notify import Notifier
 from gateway.services.principal import SYSTEM_DELIVERY
 
 LOG = logging.getLogger(__name__)
@@ -37,8 +39,9 @@ def state_after(results: dict[str, dict[str, str]], recipients: list[str], final
 
 
 class ReleaseOutcomes:
-    def __init__(self, store: QuarantineStore) -> None:
+    def __init__(self, store: QuarantineStore, notify: Notifier | None = None) -> None:
         self._store = store
+        self._notify = notify  # the staff member who asked hears of delivered and failed
 
     def __call__(self, release_id: str, recipients: dict[str, dict[str, str]], final: bool
                  ) -> None:  # fmt: skip
@@ -67,3 +70,5 @@ class ReleaseOutcomes:
                 tx.quarantine.set_state(release.quarantine_id, HoldState.RELEASED)
         if state != release.state:
             log_event("release-" + str(state), release.queue_id or "", release_id=release_id)
+            if self._notify is not None:
+                self._notify.changed(dataclasses.replace(release, state=state, results=results))

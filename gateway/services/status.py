@@ -56,16 +56,20 @@ class StatusService:
         self._guard = guard
         self._started_at = started_at
 
-    def _last_error(self, now: float) -> DeliveryError | None:
-        """The error of the newest mail in deferred/ or failed/ that has one, among those of
+    def _errors(self, now: float, limit: int) -> list[DeliveryError]:
+        """The errors of the newest mails in deferred/ or failed/ that have one, among those of
         the last day (queue IDs sort by arrival, so older files are not even opened)."""
         since = f"{int((now - LAST_ERROR_WINDOW) * 1000):011X}"
-        newest: DeliveryError | None = None
-        for queue in (Queue.DEFERRED, Queue.FAILED):
-            for entry in self._spool.entries(queue, limit=LAST_ERROR_SCAN, after=since):
-                if entry.record.last_error and (newest is None or entry.queue_id > newest.queue_id):
-                    newest = DeliveryError(str(queue), entry.queue_id, entry.record.last_error)
-        return newest
+        found = [DeliveryError(str(queue), entry.queue_id, entry.record.last_error)
+                 for queue in (Queue.DEFERRED, Queue.FAILED)
+                 for entry in self._spool.entries(queue, limit=LAST_ERROR_SCAN, after=since)
+                 if entry.record.last_error]  # fmt: skip
+        return sorted(found, key=lambda e: e.queue_id, reverse=True)[:limit]
+
+    def recent_errors(self, principal: Principal, limit: int = 10) -> list[DeliveryError]:
+        """The console's dashboard: the newest delivery errors of the last day."""
+        self._guard.check(principal, Action.STATUS, "status")
+        return self._errors(time.time(), limit)
 
     def status(self, principal: Principal) -> Status:
         self._guard.check(principal, Action.STATUS, "status")
@@ -78,5 +82,6 @@ class StatusService:
         with store_errors(), self._store.snapshot() as tx:
             verdicts = tx.quarantine.count_by_verdict(start_of_today(now))
             releases = tx.releases.count_by_state()
+        last = self._errors(now, 1)
         return Status(__version__, self._started_at, now - self._started_at, queues,
-                      self._last_error(now), verdicts, releases)
+                      last[0] if last else None, verdicts, releases)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from gateway.quarantine import QuarantineStore, TokenRecord
 from gateway.services.audit import Guard, record, store_errors
 from gateway.services.errors import Invalid, NotFound
-from gateway.services.principal import Action, Principal, Role
+from gateway.services.principal import TOKEN_ROLES, Action, Principal
 
 PREFIX = "mutaika_"
 _ID_BYTES = 6
@@ -30,6 +30,12 @@ def _digest(secret: str) -> str:
 
 def principal_name(token: TokenRecord) -> str:
     return f"token:{token.id}:{token.name}"
+
+
+def token_id(principal: Principal) -> str:
+    """The public ID of a token's principal ("token:<id>:<name>"); "" for any other."""
+    kind, _, rest = principal.name.partition(":")
+    return rest.partition(":")[0] if kind == "token" else ""
 
 
 def split(token: str) -> tuple[str, str] | None:
@@ -55,10 +61,9 @@ class TokenService:
 
     def create(self, principal: Principal, *, role: str, name: str) -> NewToken:
         self._guard.check(principal, Action.TOKEN_MANAGE, "tokens")
-        try:
-            role_ = Role(role)
-        except ValueError:
-            raise Invalid(f"unknown role {role!r}: one of {', '.join(Role)}") from None
+        role_ = next((r for r in TOKEN_ROLES if r == role), None)
+        if role_ is None:
+            raise Invalid(f"unknown role {role!r}: one of {', '.join(TOKEN_ROLES)}")
         name = name.strip()
         if not name or len(name) > MAX_NAME or not name.isprintable():
             raise Invalid(f"a token needs a printable name of 1 to {MAX_NAME} characters")
@@ -99,4 +104,16 @@ class TokenService:
             return None
         if not hmac.compare_digest(found.secret_sha256, _digest(secret)):
             return None
-        return Principal(principal_name(found), Role(found.role))
+        return _principal(found)
+
+    def principal_of(self, token_id: str) -> Principal | None:
+        """A console session's principal, looked up on every request: revoking the token ends
+        its sessions at once."""
+        with store_errors(), self._store.snapshot() as tx:
+            found = tx.tokens.get(token_id)
+        return _principal(found) if found is not None and found.revoked_at is None else None
+
+
+def _principal(token: TokenRecord) -> Principal | None:
+    role = next((r for r in TOKEN_ROLES if r == token.role), None)
+    return Principal(principal_name(token), role) if role is not None else None

@@ -15,7 +15,7 @@ import uvicorn
 from gateway.api.main import create_app
 from gateway.serve.sockets import bind_listening
 from gateway.services.container import Services
-from gateway.services.principal import Role
+from gateway.services.principal import TOKEN_ROLES
 from tests.plane import ADMIN, World, make_world, plane_sections
 
 
@@ -37,7 +37,7 @@ def api(make_settings: Any) -> Iterator[Api]:
     app = create_app(world.settings)
     services: Services = app.state.services
     tokens = {str(role): services.tokens.create(ADMIN, role=str(role), name=f"{role}-test").token
-              for role in Role}
+              for role in TOKEN_ROLES}
     sock = bind_listening("127.0.0.1", 0, what="api")
     server = uvicorn.Server(uvicorn.Config(app, log_config=None, lifespan="off"))
     thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])))

@@ -102,6 +102,15 @@ class Gateway:
             client.sendmail(sender, rcpts or ["bob@city.example.lg.jp"], raw)
 
 
+def make_token(workdir: Path, config: Path, role: str) -> str:
+    """A bearer token of `role`, made by the CLI against the gateway's store."""
+    done = subprocess.run([sys.executable, "-m", "gateway", "token", "create", "--role", role,
+                           "--name", f"e2e-{role}", "--config", str(config)], cwd=workdir,
+                          env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
+                          capture_output=True, text=True, timeout=60, check=True)
+    return done.stdout.splitlines()[0]
+
+
 def spool_count(workdir: Path, queue: str) -> int:
     path = workdir / "var" / "spool" / queue
     return len(list(path.iterdir())) if path.is_dir() else 0

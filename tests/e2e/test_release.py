@@ -8,29 +8,19 @@ import email
 import email.policy
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.e2e.harness import REPO, Gateway, spool_count, wait_until
+from tests.e2e.harness import Gateway, make_token, spool_count, wait_until
 from tests.fakes.lgwan_mta import FakeMta
 from tests.plane import LOCAL, mail
 
 pytestmark = [pytest.mark.e2e]
 STAFF = f"kaikei@{LOCAL}"
 OTHER = f"soumu@{LOCAL}"
-
-
-def _token(tmp_path: Path, config: Path, role: str) -> str:
-    done = subprocess.run([sys.executable, "-m", "gateway", "token", "create", "--role", role,
-                           "--name", f"e2e-{role}", "--config", str(config)], cwd=tmp_path,
-                          env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
-                          capture_output=True, text=True, timeout=60, check=True)
-    return done.stdout.splitlines()[0]
 
 
 def _releases_of(mta: FakeMta, release_id: str) -> list[bytes]:
@@ -43,7 +33,7 @@ class Console:
         url = f"http://127.0.0.1:{state['api'][1]}"
         assert wait_until(lambda: _up(url), 10)
         self.url = url
-        self.roles = {r: _token(tmp_path, gateway.config, r) for r in ("operator", "approver")}
+        self.roles = {r: make_token(tmp_path, gateway.config, r) for r in ("operator", "approver")}
 
     def as_(self, role: str) -> httpx.Client:
         return httpx.Client(base_url=self.url, timeout=20,

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
 from gateway.api.deps import PrincipalDep, ServicesDep
+from gateway.api.download import jsonl_download
 from gateway.api.schemas.common import AUTHED, epoch
 from gateway.api.schemas.operations import AuditEntryOut, AuditPage, AuditVerification
 from gateway.quarantine import AuditFilter
@@ -53,15 +53,7 @@ def export(
     result: Annotated[str, Query(max_length=32)] = "",
 ) -> StreamingResponse:
     lines = services.audit.export(principal, _filter(since, until, actor, action, target, result))
-    first = next(lines, "")  # the role check and the first read happen before the 200 is sent
-    return StreamingResponse(_chain(first, lines), media_type="application/jsonl",
-                             headers={"Content-Disposition": 'attachment; filename="audit.jsonl"'})
-
-
-def _chain(first: str, rest: Iterator[str]) -> Iterator[str]:
-    if first:
-        yield first
-    yield from rest
+    return jsonl_download(lines, "audit.jsonl")
 
 
 @router.get("/verify", response_model=AuditVerification, summary="Check the hash chain")
