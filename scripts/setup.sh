@@ -3,7 +3,8 @@
 # libmagic (python-magic); for `dev` also openssl, Debian's postfix (the deployment recipes are
 # tested against a private Postfix instance, and the relay bench uses one), systemd's
 # systemd-analyze (the unit file is verified), PostgreSQL's server binaries (the store's tests
-# start a throwaway cluster) and strace (fsyncs per mail); a virtualenv in .venv with the
+# start a throwaway cluster), strace (fsyncs per mail) and Prometheus's promtool (the alert
+# rules are checked; the package's daemon is not started); a virtualenv in .venv with the
 # package and its dev tools.
 # Usage: scripts/setup.sh [dev]
 set -euo pipefail
@@ -23,6 +24,8 @@ if [ "${1:-}" = dev ]; then
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || want_apt+=(postgresql)
   # the fsync count per mail is taken with strace on the running process tree
   command -v strace >/dev/null || want_apt+=(strace)
+  # `promtool check rules` on deploy/prometheus/alerts.yml (Debian ships it with the server)
+  command -v promtool >/dev/null || want_apt+=(prometheus)
 fi
 can_apt=false
 [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null && can_apt=true
@@ -38,8 +41,8 @@ apt_install() {
   # "No configuration": the postfix package installs its binaries only, no system MTA on
   # port 25; the tests and the bench run private instances.
   echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
-  # No daemon starts at install (the PostgreSQL package would start a system cluster): the
-  # tests start their own throwaway instances.
+  # No daemon starts at install (the PostgreSQL package would start a system cluster, the
+  # Prometheus package its server): the tests start their own throwaway instances.
   local policy=/usr/sbin/policy-rc.d created=false
   if [ ! -e $policy ]; then printf '#!/bin/sh\nexit 101\n' >$policy && chmod +x $policy && created=true; fi
   local rc=0

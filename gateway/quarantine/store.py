@@ -102,6 +102,14 @@ class QuarantineStore:
         with self._write() as conn:
             return messages.set_state(conn, quarantine_id, state)
 
+    @property
+    def min_free_bytes(self) -> int:
+        return self._min_free
+
+    def free_bytes(self) -> int | None:
+        """Free space on the database's disk; None when the database is a server."""
+        return self._db.free_bytes()
+
     def problems(self) -> list[str]:
         """Why the store cannot take mail now (for /readyz); empty when it can."""
         try:
@@ -112,7 +120,7 @@ class QuarantineStore:
             return [f"store: {exc}"]
         if revision != migrate.head():
             return [f"store: schema at {revision}, this version needs {migrate.head()}"]
-        free = self._db.free_bytes()
+        free = self.free_bytes()
         if free is not None and free < self._min_free:
             return [f"store: {free} bytes free on the database's disk"]
         return []
