@@ -32,6 +32,11 @@ def open_store(settings: Settings) -> QuarantineStore:
     )
 
 
+def not_ready(spool: Spool, store: QuarantineStore) -> list[str]:
+    """Why this node cannot take mail now (/readyz, mutaika_ready); empty when it can."""
+    return spool.problems() + store.problems()
+
+
 class StopFlag:
     """Set by SIGTERM/SIGINT; loops check it between messages so a job is never cut in half."""
 

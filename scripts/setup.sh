@@ -4,7 +4,8 @@
 # tested against a private Postfix instance, and the relay bench uses one), systemd's
 # systemd-analyze (the unit file is verified), PostgreSQL's server binaries (the store's tests
 # start a throwaway cluster), strace (fsyncs per mail), Debian's chromium and a Japanese font
-# (the console's browser tests and README screenshots); a virtualenv in .venv with the
+# (the console's browser tests and README screenshots) and Prometheus's promtool (the alert
+# rules are checked; the package's daemon is not started); a virtualenv in .venv with the
 # package and its dev tools.
 # Usage: scripts/setup.sh [dev]
 set -euo pipefail
@@ -28,6 +29,8 @@ if [ "${1:-}" = dev ]; then
   # browser download); the screenshots need a font with Japanese glyphs
   [ -x /usr/bin/chromium ] || want_apt+=(chromium)
   fc-list :lang=ja 2>/dev/null | grep -q . || want_apt+=(fonts-ipaexfont-gothic)
+  # `promtool check rules` on deploy/prometheus/alerts.yml (Debian ships it with the server)
+  command -v promtool >/dev/null || want_apt+=(prometheus)
 fi
 can_apt=false
 [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null && can_apt=true
@@ -43,8 +46,8 @@ apt_install() {
   # "No configuration": the postfix package installs its binaries only, no system MTA on
   # port 25; the tests and the bench run private instances.
   echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
-  # No daemon starts at install (the PostgreSQL package would start a system cluster): the
-  # tests start their own throwaway instances.
+  # No daemon starts at install (the PostgreSQL package would start a system cluster, the
+  # Prometheus package its server): the tests start their own throwaway instances.
   local policy=/usr/sbin/policy-rc.d created=false
   if [ ! -e $policy ]; then printf '#!/bin/sh\nexit 101\n' >$policy && chmod +x $policy && created=true; fi
   local rc=0

@@ -9,6 +9,7 @@ ends: removing its last entries is seen too.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import time
@@ -102,48 +103,97 @@ class Verification:
     problem: str = ""
 
 
-def _rows(conn: Connection) -> Iterator[Row[Any]]:
-    after = -1
-    while True:
-        rows = conn.execute(select(audit_log).where(audit_log.c.seq > after)
-                            .order_by(audit_log.c.seq).limit(_VERIFY_BATCH)).all()  # fmt: skip
+@dataclass(frozen=True, slots=True)
+class Walk:
+    """How far a walk along the chain got: the last entry that fits, and the first that does
+    not (bad_seq None when every entry read fits)."""
+
+    seq: int
+    hash: str
+    checked: int
+    bad_seq: int | None = None
+    problem: str = ""
+
+
+def head(conn: Connection) -> tuple[int, str] | None:
+    row = conn.execute(select(audit_head.c.seq, audit_head.c.hash)
+                       .where(audit_head.c.id == 1)).first()  # fmt: skip
+    return None if row is None else (int(row.seq), row.hash)
+
+
+def stored_hash(conn: Connection, seq: int) -> str | None:
+    return conn.execute(select(audit_log.c.hash).where(audit_log.c.seq == seq)).scalar()
+
+
+def _rows(conn: Connection, after: int, until: int | None, limit: int | None
+          ) -> Iterator[Row[Any]]:  # fmt: skip
+    left = limit
+    while left is None or left > 0:
+        batch = _VERIFY_BATCH if left is None else min(left, _VERIFY_BATCH)
+        query = select(audit_log).where(audit_log.c.seq > after)
+        if until is not None:
+            query = query.where(audit_log.c.seq <= until)
+        rows = conn.execute(query.order_by(audit_log.c.seq).limit(batch)).all()
         yield from rows
-        if len(rows) < _VERIFY_BATCH:
+        if len(rows) < batch:
             return
         after = rows[-1].seq
+        left = None if left is None else left - len(rows)
 
 
-def verify(conn: Connection) -> Verification:
-    """Walk the whole chain in one snapshot; name the first entry that does not fit."""
-    head = conn.execute(select(audit_head.c.seq, audit_head.c.hash)
-                        .where(audit_head.c.id == 1)).first()  # fmt: skip
-    if head is None:
-        return Verification(False, 0, 0, "", 1, "the chain's head row (audit_head) is missing")
-    expected_seq, prev, checked = 1, GENESIS, 0
-
-    def bad(seq: int, problem: str) -> Verification:
-        return Verification(False, checked, int(head.seq), head.hash, seq, problem)
-
-    for row in _rows(conn):
+def walk(conn: Connection, *, after: int = 0, prev: str = GENESIS, until: int | None = None,
+         limit: int | None = None) -> Walk:  # fmt: skip
+    """Check the entries after number `after` (whose hash is `prev`), up to `until` and at most
+    `limit` of them; stop at the first that does not fit. An entry missing at the end is the
+    caller's to see (it knows where the chain should end)."""
+    expected, checked = after + 1, 0
+    for row in _rows(conn, after, until, limit):
         checked += 1
         seq = int(row.seq)
-        if seq != expected_seq:
-            return bad(expected_seq, f"entry {expected_seq} is missing (next is {seq})")
+        if seq != expected:
+            problem = f"entry {expected} is missing (next is {seq})"
+            return Walk(expected - 1, prev, checked, expected, problem)
         if row.prev_hash != prev:
-            return bad(seq, f"entry {seq} does not follow entry {seq - 1} (deleted, replaced "
-                            "or reordered)")  # fmt: skip
+            return Walk(seq - 1, prev, checked, seq, f"entry {seq} does not follow entry "
+                        f"{seq - 1} (deleted, replaced or reordered)")  # fmt: skip
         try:
             recomputed = chain_hash(prev, _hashed_fields(row))
         except (ValueError, TypeError):
             recomputed = ""
         if recomputed != row.hash:
-            return bad(seq, f"entry {seq} was changed after it was written")
-        prev, expected_seq = row.hash, seq + 1
-    last = expected_seq - 1
-    if last != head.seq or prev != head.hash:
-        return bad(last + 1, f"the chain ends at entry {last}, but {head.seq} entries were "
-                             "written (entries removed from the end)")  # fmt: skip
-    return Verification(True, checked, int(head.seq), head.hash)
+            return Walk(seq - 1, prev, checked, seq, f"entry {seq} was changed after it was "
+                        "written")  # fmt: skip
+        prev, expected = row.hash, seq + 1
+    return Walk(expected - 1, prev, checked)
+
+
+def at_the_end(reached: Walk, head_seq: int, head_hash: str) -> Walk:
+    """A walk that read every entry there is, judged against where the head says the chain
+    ends: entries removed from the end, or a head that names another last entry, are found."""
+    if reached.bad_seq is not None or (reached.seq, reached.hash) == (head_seq, head_hash):
+        return reached
+    if reached.seq == head_seq:
+        problem = f"entry {head_seq} is not the last entry the chain's head names"
+        return dataclasses.replace(reached, bad_seq=head_seq, problem=problem)
+    if reached.seq > head_seq:
+        problem = f"entry {head_seq + 1} lies beyond the chain's head (added outside mutaika)"
+        return dataclasses.replace(reached, bad_seq=head_seq + 1, problem=problem)
+    problem = f"the chain ends at entry {reached.seq}, but {head_seq} entries were written " \
+        "(entries removed from the end)"
+    return dataclasses.replace(reached, bad_seq=reached.seq + 1, problem=problem)
+
+
+def verify(conn: Connection) -> Verification:
+    """Walk the whole chain in one snapshot; name the first entry that does not fit."""
+    found = head(conn)
+    if found is None:
+        return Verification(False, 0, 0, "", 1, "the chain's head row (audit_head) is missing")
+    head_seq, head_hash = found
+    reached = at_the_end(walk(conn), head_seq, head_hash)
+    if reached.bad_seq is not None:
+        return Verification(False, reached.checked, head_seq, head_hash, reached.bad_seq,
+                            reached.problem)  # fmt: skip
+    return Verification(True, reached.checked, head_seq, head_hash)
 
 
 def count(conn: Connection) -> int:

@@ -173,3 +173,23 @@ audit_head = Table(
     Column("seq", BigInteger, nullable=False),
     Column("hash", String(64), nullable=False),
 )
+
+# -- the audit chain's watch (migration 0004) ---------------------------------------------------
+
+# One row (id = 1): how far the housekeeping has verified the chain, and whether it found it
+# broken. The check goes on where the last one stopped, so each round reads only new entries
+# plus a bounded stretch of the rolling re-check from the start; a broken chain stays reported
+# (across restarts) until a full verification finds it whole again.
+audit_check = Table(
+    "audit_check",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("ok", Integer, nullable=False),  # 1 whole as far as checked, 0 broken
+    Column("checked_at", Float, nullable=False),  # 0: never checked
+    Column("verified_seq", BigInteger, nullable=False),  # entries 1 … this are whole
+    Column("verified_hash", String(64), nullable=False),
+    Column("sweep_seq", BigInteger, nullable=False),  # the re-check from the start is here
+    Column("sweep_hash", String(64), nullable=False),
+    Column("bad_seq", BigInteger, nullable=True),
+    Column("problem", Text, nullable=False),
+)

@@ -109,6 +109,14 @@ class QuarantineStore:
         """A lock across every gateway on this store (see Database.exclusive): True if held."""
         return self._db.exclusive(name)
 
+    @property
+    def min_free_bytes(self) -> int:
+        return self._min_free
+
+    def free_bytes(self) -> int | None:
+        """Free space on the database's disk; None when the database is a server."""
+        return self._db.free_bytes()
+
     def problems(self) -> list[str]:
         """Why the store cannot take mail now (for /readyz); empty when it can."""
         try:
@@ -119,7 +127,7 @@ class QuarantineStore:
             return [f"store: {exc}"]
         if revision != migrate.head():
             return [f"store: schema at {revision}, this version needs {migrate.head()}"]
-        free = self._db.free_bytes()
+        free = self.free_bytes()
         if free is not None and free < self._min_free:
             return [f"store: {free} bytes free on the database's disk"]
         return []

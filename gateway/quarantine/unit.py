@@ -12,8 +12,9 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from gateway.quarantine import audit, messages, releases, tokens
+from gateway.quarantine import audit, audit_check, messages, releases, tokens
 from gateway.quarantine.audit import Verification
+from gateway.quarantine.audit_check import ChainState
 from gateway.quarantine.models import HoldState, Page, QuarantineFilter, QuarantineRecord
 from gateway.quarantine.records import (
     AuditEntry,
@@ -152,6 +153,18 @@ class AuditRepo:
 
     def verify(self) -> Verification:
         return audit.verify(self._conn)
+
+    def chain_state(self) -> ChainState:
+        return audit_check.state(self._conn)
+
+    def check_chain(self, before: ChainState, *, now: float, budget: int) -> ChainState:
+        return audit_check.advance(self._conn, before, now=now, budget=budget)
+
+    def save_chain_state(self, before: ChainState, after: ChainState) -> bool:
+        return audit_check.save(self._conn, before, after)
+
+    def record_verification(self, result: Verification, now: float) -> Verification:
+        return audit_check.record_verification(self._conn, result, now)
 
 
 class Tx:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import time
 from collections.abc import Iterator
 from dataclasses import asdict
 from typing import Any
@@ -12,6 +13,7 @@ from typing import Any
 from gateway.quarantine import (
     AuditEntry,
     AuditFilter,
+    ChainState,
     QuarantineStore,
     StoreUnavailable,
     Tx,
@@ -96,6 +98,21 @@ class AuditService:
             after = batch[-1].seq
 
     def verify(self, principal: Principal) -> Verification:
+        """Walk the whole chain; what it finds is recorded as the chain's state (the gauge
+        mutaika_audit_chain_ok), so a verification is how an administrator clears a break."""
         self._guard.check(principal, Action.AUDIT_READ, "audit")
         with store_errors(), self._store.snapshot() as tx:
-            return tx.audit.verify()
+            result = tx.audit.verify()
+        with store_errors(), self._store.transaction() as tx:
+            return tx.audit.record_verification(result, time.time())
+
+    def check_chain(self, *, now: float, budget: int) -> tuple[ChainState, ChainState]:
+        """One round of the housekeeping's watch over the chain, reading at most `budget`
+        entries: (the state before, the state after)."""
+        with store_errors(), self._store.snapshot() as tx:
+            before = tx.audit.chain_state()
+            after = tx.audit.check_chain(before, now=now, budget=budget)
+        if after != before:
+            with store_errors(), self._store.transaction() as tx:
+                tx.audit.save_chain_state(before, after)
+        return before, after

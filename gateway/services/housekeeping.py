@@ -1,5 +1,6 @@
 """The housekeeping child of `mutaika serve`: request expiry, reconciling releases a crash left
-"approved", and the retention purge, each on its own interval."""
+"approved", the retention purge on its own interval, and a round of the watch over the audit
+chain (gateway.quarantine.audit_check), whose result /metrics reports."""
 
 from __future__ import annotations
 
@@ -15,6 +16,9 @@ TICK_SECONDS = 30.0
 # An approved release untouched this long was not in the middle of its enqueue (milliseconds):
 # whatever left it approved is gone.
 RECONCILE_GRACE_SECONDS = 60.0
+# Audit entries read per round (about 0.1 s of hashing): what was appended since the last round,
+# then the rolling re-check of older entries.
+AUDIT_CHECK_BUDGET = 5000
 
 
 class Housekeeper:
@@ -44,6 +48,10 @@ class Housekeeper:
                     LOG.info("retention: %d mails purged (%d payloads, %d bytes), %d kept for "
                              "a release under way", result.purged, result.blobs, result.bytes,
                              result.kept_for_release)
+            before, after = self._services.audit.check_chain(now=now, budget=AUDIT_CHECK_BUDGET)
+            if before.ok and not after.ok:
+                LOG.error("the audit chain is broken at entry %s: %s", after.bad_seq,
+                          after.problem)  # fmt: skip
         except (ServiceError, StoreUnavailable) as error:
             LOG.warning("housekeeping: %s", error)
         except Exception:

@@ -43,3 +43,13 @@ class QueueStats:
     messages: int
     bytes: int
     oldest_at: float | None  # arrival time of the oldest message (epoch seconds)
+
+
+@dataclass(frozen=True, slots=True)
+class SpoolSpace:
+    """Room left, and the two limits that refuse new mail with 452 4.3.1 when reached."""
+
+    free_bytes: int  # free on the spool's file system, for an unprivileged user
+    min_free_bytes: int  # spool.min_free_bytes
+    pending_bytes: int  # held by the queues still to be worked on
+    high_water_bytes: int  # spool.high_water_bytes

@@ -24,7 +24,7 @@ from gateway.errors import SpoolError
 from gateway.log import log_event
 from gateway.metrics import SPOOL_SHUNTED
 from gateway.spool import recover
-from gateway.spool.entry import SpoolEntry, SpoolFull, spool_error
+from gateway.spool.entry import SpoolEntry, SpoolFull, SpoolSpace, spool_error
 from gateway.spool.files import QueueFiles
 from gateway.spool.ids import new_queue_id
 from gateway.spool.legacy import convert_legacy
@@ -82,16 +82,21 @@ class Spool(OperatorViews):
 
     # -- the SMTP side and other producers ---------------------------------------------------
 
-    def check_space(self, size: int = 0) -> None:
-        """Raise SpoolFull when `size` more bytes would not fit (SMTP asks at MAIL FROM with the
-        declared SIZE, and again before the write), SpoolError when the spool is unusable."""
+    def space(self) -> SpoolSpace:
+        """The room left now; SpoolError when the spool's file system cannot be looked at."""
         try:
             free = free_bytes(self._files.root)
         except OSError as exc:
             raise SpoolError(f"spool not usable: {exc.strerror or exc}") from exc
-        if free - size < self._min_free:
+        return SpoolSpace(free, self._min_free, self._usage.bytes_used(), self._high_water)
+
+    def check_space(self, size: int = 0) -> None:
+        """Raise SpoolFull when `size` more bytes would not fit (SMTP asks at MAIL FROM with the
+        declared SIZE, and again before the write), SpoolError when the spool is unusable."""
+        space = self.space()
+        if space.free_bytes - size < space.min_free_bytes:
             raise SpoolFull("free disk space below spool.min_free_bytes")
-        if self._usage.bytes_used() + size > self._high_water:
+        if space.pending_bytes + size > space.high_water_bytes:
             raise SpoolFull("spool above spool.high_water_bytes")
 
     def accept(

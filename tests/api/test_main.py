@@ -58,3 +58,13 @@ def test_metrics_exposes_the_gateway_metrics(api: tuple[str, Settings]) -> None:
     assert status == 200
     assert "mutaika_delivery_attempts_total" in text
     assert 'mutaika_queue_messages{queue="incoming"}' in text
+
+
+def test_readiness_is_scraped_as_mutaika_ready(api: tuple[str, Settings]) -> None:
+    base, settings = api
+    assert "\nmutaika_ready 0.0\n" in _get(base + "/metrics")[1]
+    open_spool(settings).prepare()
+    open_store(settings).prepare()
+    text = _get(base + "/metrics")[1]
+    assert "\nmutaika_ready 1.0\n" in text
+    assert "\nmutaika_audit_chain_ok 1.0\n" in text and "mutaika_spool_free_bytes" in text

@@ -161,8 +161,8 @@ def test_prometheus_scrapes_every_gateway_and_loads_the_alert_rules(name: str) -
                for t in s["targets"]}  # fmt: skip
     api_port = Settings().api.port
     assert targets == {f"{g}:{api_port}" for g in FILES[name]["gateways"]}
-    # alerts.yml comes with the monitoring issue; Prometheus starts without it until then
     assert config["rule_files"] == ["alerts.yml"]
+    assert (_config_of(services["prometheus"]).parent / "alerts.yml").is_file()
 
 
 def test_grafana_is_provisioned_with_prometheus_and_the_dashboards() -> None:
@@ -174,4 +174,4 @@ def test_grafana_is_provisioned_with_prometheus_and_the_dashboards() -> None:
     assert source["url"] == "http://prometheus:9090" and source["uid"] == "prometheus"
     (provider,) = _load(provisioning / "dashboards" / "mutaika.yaml")["providers"]
     assert provider["options"]["path"] == mounts["./grafana/dashboards"]
-    assert (DEPLOY / "grafana" / "dashboards").is_dir()
+    assert (DEPLOY / "grafana" / "dashboards" / "mutaika.json").is_file()

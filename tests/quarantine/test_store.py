@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -38,14 +37,6 @@ def _result(parts: list[bytes], verdict: Verdict = Verdict.SANITIZED, subject: s
     report = SanitizeReport(verdict=verdict, quarantine_id=QID, removed=removed, subject=subject,
                             message_id="<m@x>")  # fmt: skip
     return SanitizeResult(b"clean", report, parts)
-
-
-@pytest.fixture
-def store(store_url: str) -> Iterator[QuarantineStore]:
-    s = QuarantineStore(store_url)
-    s.prepare()
-    yield s
-    s.close()
 
 
 def test_put_then_read_everything_back(store: QuarantineStore) -> None:

@@ -56,7 +56,10 @@ def export(
     return jsonl_download(lines, "audit.jsonl")
 
 
-@router.get("/verify", response_model=AuditVerification, summary="Check the hash chain")
+@router.get("/verify", response_model=AuditVerification, summary="Check the hash chain",
+            description="Walks the whole chain. What it finds is recorded as the chain's state "
+            "that /metrics reports (mutaika_audit_chain_ok): a break stays reported until a "
+            "verification finds the chain whole and holding the entries verified before.")
 def verify(services: ServicesDep, principal: PrincipalDep) -> AuditVerification:
     v = services.audit.verify(principal)
     return AuditVerification(ok=v.ok, checked=v.checked, head_seq=v.head_seq,

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Response, status
 from pydantic import BaseModel
 
 from gateway.api.deps import SpoolDep, StoreDep
+from gateway.runtime import not_ready
 
 router = APIRouter(tags=["health"])
 
@@ -22,7 +23,7 @@ def livez() -> Health:
 
 @router.get("/readyz", response_model=Health)
 def readyz(spool: SpoolDep, store: StoreDep, response: Response) -> Health:
-    problems = spool.problems() + store.problems()
+    problems = not_ready(spool, store)
     if problems:
         response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
         return Health(status="unavailable", problems=problems)

@@ -1,5 +1,5 @@
 """/metrics: every process's counters, merged from PROMETHEUS_MULTIPROC_DIR when serve runs,
-plus the state of the spool and the store read at scrape time."""
+plus the state of the spool and the store, and readiness, read at scrape time."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from prometheus_client import (
     multiprocess,
 )
 
-from gateway.api.collectors import SpoolCollector, StoreCollector
+from gateway.api.collectors import ReadinessCollector, SpoolCollector, StoreCollector
 from gateway.api.deps import SpoolDep, StoreDep
 
 router = APIRouter(tags=["metrics"])
@@ -33,5 +33,6 @@ def metrics(spool: SpoolDep, store: StoreDep) -> Response:
     registry = CollectorRegistry()
     registry.register(SpoolCollector(spool))
     registry.register(StoreCollector(store))
+    registry.register(ReadinessCollector(spool, store))
     data += generate_latest(registry)
     return Response(content=data, media_type=CONTENT_TYPE_LATEST)
