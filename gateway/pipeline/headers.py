@@ -110,19 +110,19 @@ def _decode_words(text: str, hint: str | None, carrier: str | None) -> str:
 
 
 def decode_header_value(
-    raw: str | Header | None, hint: str | None = None, carrier: str | None = None
+    raw: str | Header | None, hint: str | None = None, carrier: str | None = None,
+    *, fold: bool = True,
 ) -> str:
     """One header value as text safe to show: RFC 2047 and raw 8-bit decoded, one line.
 
     `hint` is the body's charset, the best guess for raw 8-bit header bytes; `carrier` the
-    mobile carrier of the sender, for its emoji.
+    mobile carrier of the sender, for its emoji. fold=False keeps runs of blanks for the
+    caller (a file name's padding is looked for before blanks are folded: safe_filename).
     """
     text, cut = _unfolded(raw)
-    decoded = (
-        one_line(_decode_words(text, hint, carrier))
-        if "=?" in text or not text.isascii()
-        else one_line(text)
-    )
+    if "=?" in text or not text.isascii():
+        text = _decode_words(text, hint, carrier)
+    decoded = one_line(text) if fold else text
     return decoded + "…" if cut else decoded
 
 
@@ -156,7 +156,7 @@ def _param(part: Message, field: str, param: str, hint: str | None) -> str:
         charset, _lang, chars = value
         data = str(chars).encode("latin-1", "replace")
         return decode_bytes(data, charset or hint or _charset_param(part)).text
-    return decode_header_value(value) if isinstance(value, str) else ""
+    return decode_header_value(value, fold=False) if isinstance(value, str) else ""
 
 
 _MAX_CONTINUATIONS = 100
@@ -195,7 +195,7 @@ def _continued(text: str, param: str, hint: str | None) -> str:
     if 0 not in pieces:
         return ""
     joined = b"".join(pieces[n] for n in sorted(pieces))
-    return decode_header_value(decode_bytes(joined, charset or hint).text)
+    return decode_header_value(decode_bytes(joined, charset or hint).text, fold=False)
 
 
 def safe_filename(name: str) -> str:

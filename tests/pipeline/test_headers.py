@@ -283,3 +283,14 @@ def test_any_rfc2231_split_decodes_to_the_name(name: str, charset: str, cuts: li
     params[0] = params[0].replace("*=", f"*={charset}''", 1)
     part = attachment("attachment; " + "; ".join(params))
     assert part_filename(part) == safe_filename(name + ".pdf")
+
+
+@pytest.mark.parametrize("disposition", [
+    'attachment; filename="invoice.pdf          .exe"',
+    "attachment; filename*=utf-8''invoice.pdf%20%20%20%20%20%20%20%20%20%20.exe",
+    "attachment; filename*0*=utf-8''invoice.pdf%20%20%20%20%20; filename*1*=%20%20%20%20%20.exe",
+])  # fmt: skip
+def test_blank_padding_is_seen_however_the_name_is_written(disposition: str) -> None:
+    """Runs of blanks before a second extension are padding, in a quoted name as in an RFC 2231
+    one (decoding must not fold them before safe_filename looks)."""
+    assert part_filename(attachment(disposition)) == "invoice.pdf … .exe"
