@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 from pathlib import Path
 
 
@@ -22,6 +23,43 @@ def fsync_dir(path: Path, *, durable: bool = True) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+class GroupSync:
+    """The fsync of one directory, shared by the threads that need it at the same moment (group
+    commit): a thread whose rename came before a sync started is covered by that sync, and a
+    thread that arrives while one runs waits for the next. N concurrent accepts cost one or two
+    directory fsyncs instead of N; each thread still returns only once its own name is durable.
+    """
+
+    def __init__(self, path: Path, *, durable: bool = True) -> None:
+        self._path = path
+        self._durable = durable
+        self._cond = threading.Condition()
+        self._requested = 0  # tickets handed out, one per caller, after its rename
+        self._done = 0  # every ticket up to this one is durable
+        self._running = False
+
+    def sync(self) -> None:
+        if not self._durable:
+            return
+        with self._cond:
+            self._requested += 1
+            ticket = self._requested
+            while self._done < ticket:
+                if self._running:
+                    self._cond.wait()
+                    continue
+                self._running = True
+                covers = self._requested  # every rename before this moment
+                self._cond.release()
+                try:
+                    fsync_dir(self._path)
+                finally:
+                    self._cond.acquire()
+                    self._running = False
+                    self._cond.notify_all()
+                self._done = max(self._done, covers)
 
 
 def write_file_durably(

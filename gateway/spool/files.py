@@ -11,7 +11,7 @@ import itertools
 import os
 from pathlib import Path
 
-from gateway.durable import fsync_dir, write_file_durably
+from gateway.durable import GroupSync, fsync_dir, write_file_durably
 from gateway.spool.entry import SpoolEntry, spool_error
 from gateway.spool.queuefile import pack, read_header, read_message
 from gateway.spool.queues import Queue
@@ -27,6 +27,9 @@ class QueueFiles:
         self.tmp = root / TMP
         self.durable = durable
         self._seq = itertools.count()
+        # the spool threads of one listener accept at the same time: their queue directory
+        # fsyncs are shared (gateway.durable.GroupSync)
+        self._dir_sync = {q: GroupSync(self.dir(q), durable=durable) for q in Queue}
 
     def dir(self, queue: Queue) -> Path:
         return self.root / queue
@@ -53,7 +56,7 @@ class QueueFiles:
                 os.link(tmp, target)  # unlike rename, fails if the target exists
         finally:
             tmp.unlink(missing_ok=True)
-        fsync_dir(self.dir(queue), durable=self.durable)
+        self._dir_sync[queue].sync()
         return SpoolEntry(record.queue_id, queue, record, len(data) - len(message))
 
     def rewrite(
