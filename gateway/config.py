@@ -200,6 +200,9 @@ class ReleasePolicySettings(_Section):
     macros: PolicyLevel = "approval"
     encrypted_archive: PolicyLevel = "approval"
     password_protected: PolicyLevel = "approval"
+    # A safe copy (what="safecopy"): the pixel-rebuilt or macro-free copy, not the removed part;
+    # this level alone applies, whatever the part's reason and flags. "self": no approval.
+    safecopy: PolicyLevel = "approval"
 
 
 class ReleaseSettings(_Section):
@@ -308,6 +311,19 @@ class SafeCopySettings(_Section):
     libreoffice: str = ""  # soffice for legacy Office/OpenDocument; "": found on PATH; "off"
     max_concurrent: int = Field(default=2, ge=1, le=64)  # converter processes at once
     max_password_candidates: int = Field(default=10, ge=1, le=100)
+    # Excerpts in the notice: bounded per mail, so a mail of many documents costs no more
+    # than this; past a bound the part gets a short note instead of its text.
+    excerpt_max_parts: int = Field(default=10, ge=0)
+    excerpt_max_bytes: int = Field(default=20 * 1024 * 1024, gt=0)  # one part
+    excerpt_seconds: float = Field(default=5.0, gt=0)  # every excerpt of one mail together
+    # PPAP: wrong passwords allowed within the window, per mail and per person asking
+    unlock_window_seconds: float = Field(default=3600.0, gt=0)
+    unlock_failures_per_mail: int = Field(default=10, ge=1)
+    unlock_failures_per_principal: int = Field(default=30, ge=1)
+    # The second mail of PPAP: a notice from the same sender to the same recipient this soon
+    # after a mail with a protected file has its candidate passwords tried on that file.
+    password_notice_window_seconds: float = Field(default=3600.0, ge=0)  # 0: never
+    password_trial_seconds: float = Field(default=10.0, gt=0)  # all tries for one notice
     policy: SafeCopyPolicySettings = SafeCopyPolicySettings()
     limits: SafeCopyLimitsSettings = SafeCopyLimitsSettings()
 

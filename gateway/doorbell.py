@@ -17,6 +17,7 @@ from pathlib import Path
 
 WORKERS = "worker"
 DELIVERY = "delivery"
+HOUSEKEEPING = "housekeeping"  # a safe-copy release filed by a worker (policy "attach")
 _REFRESH_SECONDS = 1.0  # how often a ringer looks for new waiters (restarted processes)
 
 

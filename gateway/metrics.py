@@ -59,6 +59,24 @@ QUARANTINE_PURGED = Counter(
     "mutaika_quarantine_purged_total", "Quarantined mails removed by the retention purge"
 )
 
+# Safe copies, excerpts and PPAP (issue 11): outcomes are "made"/"taken"/"opened" or a
+# gateway.safecopy Reason word, a bounded set.
+EXCERPTS = Counter(
+    "mutaika_excerpts_total", "Text excerpts of removed documents for notices, by outcome",
+    ["outcome"],
+)
+SAFECOPIES = Counter(
+    "mutaika_safecopies_total", "Safe copies made for releases, by outcome", ["outcome"]
+)
+SAFECOPY_SECONDS = Histogram(
+    "mutaika_safecopy_seconds", "Time to make one safe copy", buckets=_LATENCY_BUCKETS
+)
+UNLOCK_ATTEMPTS = Counter(
+    "mutaika_unlock_attempts_total",
+    "Passwords tried on protected items: by a person (request) or from a password notice "
+    "(notice), by outcome", ["source", "outcome"],
+)
+
 CHILD_RESTARTS = Counter(
     "mutaika_child_restarts_total", "Children of serve restarted after they died", ["child"]
 )

@@ -49,6 +49,11 @@ class PartFlag(enum.StrEnum):
     PADDED_NAME = "padded-name"  # blanks pad the name to push its real extension out of view
 
 
+# A part that opens only with a password (PPAP): the store marks its mail, the release plane
+# offers to open it (gateway.services.safecopy_offer).
+LOCKED_FLAGS = frozenset({PartFlag.ENCRYPTED_ARCHIVE, PartFlag.PASSWORD_PROTECTED})
+
+
 @dataclass(slots=True)
 class Envelope:
     mail_from: str
@@ -119,6 +124,8 @@ class SanitizeReport:
     from_address: str = ""
     size: int = 0
     reason: str = ""  # why a message was quarantined whole
+    # by RemovedPart.index: {"text", "truncated", "refused"} (gateway.pipeline.excerpts)
+    excerpts: dict[int, dict[str, Any]] = field(default_factory=dict)
 
     def warn(self, text: str) -> None:
         if text not in self.warnings:
@@ -148,6 +155,7 @@ class SanitizeReport:
             "warnings": list(self.warnings),
             "charsets": list(self.charsets),
             "timings_ms": {k: round(v, 3) for k, v in self.timings_ms.items()},
+            "excerpts": {str(k): dict(v) for k, v in self.excerpts.items()},
         }
 
 
@@ -156,3 +164,4 @@ class SanitizeResult:
     message: bytes  # the sanitized single text/plain mail, CRLF line ends
     report: SanitizeReport
     removed_payloads: list[bytes] = field(default_factory=list)  # by RemovedPart.index
+    text: str = ""  # the body as staff read it, without the notice

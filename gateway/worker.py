@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable
 from multiprocessing.context import ForkServerContext, SpawnContext
 from multiprocessing.sharedctypes import Synchronized, SynchronizedString
+from typing import TYPE_CHECKING
 
 from gateway import metrics
 from gateway.config import Settings
@@ -33,10 +34,14 @@ from gateway.delivery.transport import Transport
 from gateway.errors import SpoolError
 from gateway.log import log_event
 from gateway.pipeline import quarantine_whole, sanitize
+from gateway.pipeline.excerpts import stored_excerpter
 from gateway.quarantine import QuarantineStore, StoreUnavailable
 from gateway.runtime import IDLE_FALLBACK_SECONDS, StopFlag
 from gateway.spool import Queue, Spool, SpoolEntry, SpoolRecord, Stage
-from gateway.types import SanitizeResult
+from gateway.types import SanitizeResult, Verdict
+
+if TYPE_CHECKING:
+    from gateway.services.mail_extras import MailExtras
 
 LOG = logging.getLogger(__name__)
 ProcessContext = ForkServerContext | SpawnContext
@@ -88,6 +93,9 @@ def _account(result: SanitizeResult, seconds: float) -> None:
     for part in result.report.removed:
         metrics.SANITIZE_REMOVED_PARTS.labels(part.reason or "other",
                                               metrics.type_label(part.detected_type)).inc()
+    for excerpt in result.report.excerpts.values():
+        metrics.EXCERPTS.labels("taken" if excerpt.get("text") else
+                                str(excerpt.get("refused") or "empty")).inc()
 
 
 def keep(store: QuarantineStore, entry: SpoolEntry, raw: bytes, result: SanitizeResult
@@ -128,6 +136,7 @@ class Worker:
     def __init__(
         self, settings: Settings, spool: Spool, store: QuarantineStore, transport: Transport,
         settler: Settler, slot: JobSlot, per_recipient: PerRecipient | None = None,
+        extras: MailExtras | None = None,
     ) -> None:
         self._settings = settings
         self._spool = spool
@@ -136,6 +145,7 @@ class Worker:
         self._settler = settler
         self._slot = slot
         self._per_recipient = per_recipient  # request links: one copy per recipient
+        self._extras = extras  # excerpts, password notices, safe copies sent by policy
         self._pause = 0.0
         self._stranded: list[SpoolEntry] = []  # could not even be put back (yet)
 
@@ -148,8 +158,10 @@ class Worker:
         started = time.perf_counter()
         result = sanitize(raw, self._settings.sanitize, envelope=entry.record.envelope,
                           quarantine_id=entry.queue_id,
-                          request_link=self._per_recipient is not None)  # fmt: skip
+                          request_link=self._per_recipient is not None,
+                          excerpter=self._extras.excerpter if self._extras else None)  # fmt: skip
         _account(result, time.perf_counter() - started)
+        result = self._password_notice(entry, raw, result)
         record = keep(self._store, entry, raw, result)
         self._slot.unlimit()
         recipients = pending_recipients(record)
@@ -158,6 +170,26 @@ class Worker:
         metrics.DELIVERY_SECONDS.observe(time.perf_counter() - started)
         self._settler.settle(entry, record, replies, result.message,
                              target=self._transport.description, replace_message=True)  # fmt: skip
+        if self._extras is not None:  # after the text mail, never before it
+            self._extras.after_delivery(entry.queue_id, result.report)
+
+    def _password_notice(self, entry: SpoolEntry, raw: bytes, result: SanitizeResult
+                         ) -> SanitizeResult:  # fmt: skip
+        """The mail again with a note in its notice, when it is the password notice that
+        opened an earlier mail's file. The trial is an extra with its own bounds, outside the
+        time limit: it can never be why a mail is killed and quarantined whole."""
+        if self._extras is None or result.report.verdict is Verdict.QUARANTINED_WHOLE:
+            return result
+        self._slot.unlimit()
+        notes = self._extras.password_notes(entry.queue_id, entry.record.envelope, result.text)
+        self._slot.begin(entry.queue_id)
+        if not notes:
+            return result
+        excerpts = stored_excerpter(result.report.to_json(),
+                                    self._settings.safecopy.excerpt_chars)  # fmt: skip
+        return sanitize(raw, self._settings.sanitize, envelope=entry.record.envelope,
+                        quarantine_id=entry.queue_id, request_link=self._per_recipient is not None,
+                        excerpter=excerpts, notes=notes)  # fmt: skip
 
     def step(self) -> bool:
         """Claim and process one mail; False when there was none (or we must wait)."""

@@ -22,6 +22,7 @@ from gateway.services.errors import (
     Invalid,
     NotFound,
     ServiceError,
+    TooManyAttempts,
     Unavailable,
 )
 
@@ -31,6 +32,7 @@ _CODES: dict[type[ServiceError], tuple[int, str]] = {
     Conflict: (409, "conflict"),
     Forbidden: (403, "forbidden"),
     Invalid: (422, "invalid"),
+    TooManyAttempts: (429, "too-many-attempts"),
     Unavailable: (503, "unavailable"),
 }
 _WORDS = {400: "bad-request", 401: "unauthorized", 403: "forbidden", 404: "not-found",
@@ -51,7 +53,9 @@ def service_status(exc: ServiceError) -> tuple[int, str]:
 async def _service(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ServiceError)
     code, word = service_status(exc)
-    return error(code, word, str(exc))
+    headers = ({"Retry-After": str(max(1, int(exc.retry_after + 0.999)))}
+               if isinstance(exc, TooManyAttempts) else None)  # fmt: skip
+    return error(code, word, str(exc), headers=headers)
 
 
 def _where(request: Request) -> str:

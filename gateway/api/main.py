@@ -10,7 +10,17 @@ from fastapi import FastAPI
 
 from gateway import __version__
 from gateway.api import errors
-from gateway.api.routes import audit, health, metrics, quarantine, queue, releases, status, tokens
+from gateway.api.routes import (
+    audit,
+    health,
+    metrics,
+    quarantine,
+    queue,
+    releases,
+    safecopy,
+    status,
+    tokens,
+)
 from gateway.config import Settings
 from gateway.console.app import install as install_console
 from gateway.runtime import open_spool, open_store
@@ -39,7 +49,7 @@ def routes() -> FastAPI:
     app = FastAPI(title="mutaika", version=__version__, description=DESCRIPTION, docs_url=None,
                   redoc_url=None)
     errors.install(app)
-    for module in (health, metrics, status, quarantine, releases, queue, audit, tokens):
+    for module in (health, metrics, status, quarantine, safecopy, releases, queue, audit, tokens):
         app.include_router(module.router)
     return app
 

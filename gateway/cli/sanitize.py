@@ -8,10 +8,28 @@ import re
 import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gateway.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, SubParsers, fail
-from gateway.config import SanitizeSettings, Settings
+from gateway.config import SafeCopySettings, SanitizeSettings, Settings
 from gateway.types import SanitizeResult
+
+if TYPE_CHECKING:
+    from gateway.pipeline.excerpts import Excerpter
+
+_EXCERPTERS: dict[SafeCopySettings, Excerpter] = {}  # one runner per process
+
+
+def excerpter(settings: SafeCopySettings | None) -> Excerpter | None:
+    """The excerpter `serve` gives its workers, when --excerpts asks for one."""
+    if settings is None or settings.excerpt_chars <= 0:
+        return None
+    if settings not in _EXCERPTERS:
+        from gateway.safecopy import SafeCopyRunner
+        from gateway.safecopy.excerpter import RunnerExcerpter
+
+        _EXCERPTERS[settings] = RunnerExcerpter(SafeCopyRunner(settings))
+    return _EXCERPTERS[settings]
 
 
 def add_parser(sub: SubParsers) -> None:
@@ -28,6 +46,12 @@ def add_parser(sub: SubParsers) -> None:
     san.add_argument("--config")
     san.add_argument("--quarantine-id", default="", help="ID to print in the notice")
     san.add_argument("--jobs", "-j", type=int, default=1, help="batch: worker processes")
+    san.add_argument(
+        "--excerpts",
+        action="store_true",
+        help="show text excerpts of attached documents in the notice, as `serve` does "
+        "(read in confined converter processes; safecopy.excerpt_chars)",
+    )
     san.set_defaults(run=run)
 
 
@@ -84,16 +108,18 @@ def _write(path: Path, data: bytes) -> str | None:
     return None
 
 
-def _sanitize_file(args: tuple[str, Path, SanitizeSettings, str, bool]) -> str | None:
+def _sanitize_file(
+    args: tuple[str, Path, SanitizeSettings, str, bool, SafeCopySettings | None],
+) -> str | None:
     """Batch job: returns an error line, or None. Runs in a worker process."""
     from gateway.pipeline import sanitize
 
-    name, out_dir, settings, quarantine_id, text = args
+    name, out_dir, settings, quarantine_id, text, excerpts = args
     try:
         raw = Path(name).read_bytes()
     except OSError as exc:
         return f"cannot read {name}: {exc.strerror or exc}"
-    result = sanitize(raw, settings, quarantine_id=quarantine_id)
+    result = sanitize(raw, settings, quarantine_id=quarantine_id, excerpter=excerpter(excerpts))
     return _write(out_dir / Path(name).name, _output(result, text)) or _write(
         out_dir / report_name(name), _report_json(result).encode("utf-8")
     )
@@ -102,6 +128,7 @@ def _sanitize_file(args: tuple[str, Path, SanitizeSettings, str, bool]) -> str |
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from gateway.pipeline import sanitize
 
+    excerpts = settings.safecopy if args.excerpts else None
     if args.output_dir:
         collision = colliding_outputs(args.inputs)
         if collision:
@@ -112,7 +139,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         except OSError as exc:
             return fail(f"cannot create {out_dir}: {exc.strerror or exc}")
         jobs = [
-            (name, out_dir, settings.sanitize, args.quarantine_id, args.text)
+            (name, out_dir, settings.sanitize, args.quarantine_id, args.text, excerpts)
             for name in args.inputs
         ]
         if args.jobs > 1:
@@ -129,7 +156,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         raw = _read_input(args.inputs[0])
     except OSError as exc:
         return fail(f"cannot read {args.inputs[0]}: {exc.strerror or exc}")
-    result = sanitize(raw, settings.sanitize, quarantine_id=args.quarantine_id)
+    result = sanitize(raw, settings.sanitize, quarantine_id=args.quarantine_id,
+                      excerpter=excerpter(excerpts))  # fmt: skip
     output = _output(result, args.text)
     problem: str | None
     if args.output:

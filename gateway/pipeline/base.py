@@ -77,4 +77,5 @@ def _discard_partial_work(ctx: Context) -> None:
     ctx.notes.clear()
     ctx.body_text = ""
     ctx.report.removed.clear()
+    ctx.report.excerpts.clear()
     ctx.removed_payloads.clear()

@@ -7,11 +7,15 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from email.message import Message
+from typing import TYPE_CHECKING
 
 from gateway.config import SanitizeSettings
 from gateway.errors import QuarantineWhole
 from gateway.pipeline.parts import describe_removed
 from gateway.types import Envelope, RemovedPart, SanitizeReport
+
+if TYPE_CHECKING:
+    from gateway.pipeline.excerpts import Excerpter
 
 
 class PieceKind(enum.Enum):
@@ -42,11 +46,14 @@ class Context:
     pieces: list[BodyPiece] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # sentences for the notice, e.g. "署名を削除"
     body_text: str = ""
+    reader_text: str = ""  # body_text as it was before the notice was appended
     removed_payloads: list[bytes] = field(default_factory=list)
     output: bytes = b""
     request_link: bool = False  # the notice holds the place of a release-request link
     body_charset_hint: str | None = None  # first declared body charset: hint for 8-bit headers
     carrier: str | None = None  # the sender's mobile carrier, for its emoji (carrier_emoji.py)
+    excerpter: Excerpter | None = None  # text of removed documents for the notice (excerpts.py)
+    extra_notes: tuple[str, ...] = ()  # the caller's sentences for the notice, after ours
 
     def check_deadline(self) -> None:
         if time.monotonic() > self.deadline:

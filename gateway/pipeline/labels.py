@@ -39,6 +39,10 @@ _LABELS: dict[Language, dict[str, str]] = {
         "pdf_active": "PDF内の動作: {names}",
         "css_uncertain": "HTMLの書式指定が大きすぎるため確認しきれず、元のメールでは見えない文字が"
         "表示されている可能性があります。",
+        # text excerpts of removed documents (issue 11)
+        "excerpt": "内容の抜粋（先頭{chars}文字まで、リンクは無効化）:",
+        "excerpt_more": "（以下省略）",
+        "excerpt_none": "内容の抜粋: なし（{why}）",
     },
     Language.EN: {
         "forwarded": "---------- Forwarded message ----------",
@@ -76,6 +80,10 @@ _LABELS: dict[Language, dict[str, str]] = {
         "pdf_active": "PDF actions: {names}",
         "css_uncertain": "The message's style sheet was too large to check completely: some "
         "text shown here may have been invisible in the original.",
+        # text excerpts of removed documents (issue 11)
+        "excerpt": "Text excerpt (first {chars} characters, links made inactive):",
+        "excerpt_more": "(more not shown)",
+        "excerpt_none": "Text excerpt: none ({why})",
     },
 }
 
@@ -155,6 +163,32 @@ _REASONS: dict[Language, dict[str, str]] = {
 }
 
 
+# Why a removed document has no excerpt or no safe copy: gateway.safecopy Reason words and the
+# excerpt stage's own.
+_EXCERPT_REFUSALS: dict[Language, dict[str, str]] = {
+    Language.JA: {
+        "timeout": "時間切れ", "skipped": "件数・時間の上限のため省略",
+        "too-large": "大きすぎるため",
+        "too-many-pages": "ページ数が上限を超えるため", "too-many-pixels": "大きすぎるため",
+        "zip-bomb": "展開サイズが上限を超えるため", "memory": "メモリの上限を超えたため",
+        "crashed": "読み取り処理が異常終了したため", "failed": "読み取れなかったため",
+        "password-protected": "パスワード保護のため", "empty": "文字がありません",
+        "no-converter": "読み取るソフトウェアがないため", "policy": "設定により行いません",
+        "unsupported": "この形式は読み取りません", "wrong-password": "パスワードが違います",
+    },
+    Language.EN: {
+        "timeout": "timed out", "skipped": "past the number or time allowed per mail",
+        "too-large": "too large", "too-many-pages": "too many pages",
+        "too-many-pixels": "too large", "zip-bomb": "expands past the limit",
+        "memory": "past the memory limit", "crashed": "the reader stopped abnormally",
+        "failed": "could not be read", "password-protected": "password-protected",
+        "empty": "no text", "no-converter": "no reader installed for it",
+        "policy": "turned off by the site", "unsupported": "this format is not read",
+        "wrong-password": "wrong password",
+    },
+}  # fmt: skip
+
+
 # The calendar summary (ical.py): what an invitation asks for, and the words around it.
 CALENDAR_METHODS: dict[Language, dict[str, str]] = {
     Language.JA: {
@@ -197,3 +231,7 @@ def flag_label(language: Language, flag: str) -> str:
 
 def reason_label(language: Language, reason: str) -> str:
     return _REASONS[language].get(reason, reason)
+
+
+def refusal_label(language: Language, reason: str) -> str:
+    return _EXCERPT_REFUSALS[language].get(reason, _EXCERPT_REFUSALS[language]["failed"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from gateway.pipeline.base import Stage
 from gateway.pipeline.build import Build
+from gateway.pipeline.excerpts import Excerpts
 from gateway.pipeline.limits import CheckLimits
 from gateway.pipeline.notice import AppendNotice
 from gateway.pipeline.parse import Parse
@@ -15,6 +16,7 @@ STAGES: tuple[Stage, ...] = (
     Parse(),  # MIME tree, bounded in depth and part count
     Structure(),  # body pieces in reading order; every other part removed and described
     Render(),  # decode charsets, HTML to text, cut embedded files, defang URLs
+    Excerpts(),  # the first characters of removed documents, when the caller gave an excerpter
     AppendNotice(),  # what was removed, why, and the quarantine ID
     Build(),  # allowlisted headers + one text/plain part
 )

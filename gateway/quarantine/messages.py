@@ -22,7 +22,7 @@ from gateway.quarantine.models import (
     StoredItem,
 )
 from gateway.quarantine.schema import blobs, items, messages
-from gateway.types import Envelope, SanitizeResult
+from gateway.types import LOCKED_FLAGS, Envelope, SanitizeResult
 
 
 class QuarantineIdClash(ValueError):
@@ -31,7 +31,7 @@ class QuarantineIdClash(ValueError):
 
 _UPDATED_ON_PUT = (
     "received_at", "stored_at", "sender", "recipients", "subject", "message_id", "verdict",
-    "reason", "size", "report", "original_sha256", "sanitized_sha256", "expires_at",
+    "reason", "size", "report", "original_sha256", "sanitized_sha256", "expires_at", "locked",
 )  # fmt: skip  # never "state": a re-put (a retry) must not undo an admin's decision
 
 
@@ -93,11 +93,15 @@ def put(
         "original_sha256": original_sha,
         "sanitized_sha256": sanitized_sha,
         "expires_at": expires_at,
+        "locked": int(any(LOCKED_FLAGS.intersection(p.flags) for p in report.removed)),
     }
     if conn.execute(put_new, row).first() is None:  # put before (a retry): replace its content
         if conn.execute(put_again, row).first() is None:
             raise QuarantineIdClash(f"{quarantine_id} is taken by another mail")
-        conn.execute(delete(items).where(items.c.message == quarantine_id))
+        # what the sanitizer removed is put again; items opened from them since (PPAP) stay,
+        # unless the new removed parts need their indexes
+        conn.execute(delete(items).where(items.c.message == quarantine_id, or_(
+            items.c.parent.is_(None), items.c.idx < len(report.removed))))
     if report.removed:
         conn.execute(items.insert(), [
             {
@@ -122,7 +126,7 @@ def _record(row: Row[Any], item_rows: Sequence[Row[Any]]) -> QuarantineRecord:
             StoredItem(
                 index=i.idx, filename=i.filename, declared_type=i.declared_type,
                 detected_type=i.detected_type, size=i.size, sha256=i.sha256,
-                flags=json.loads(i.flags), reason=i.reason, detail=i.detail,
+                flags=json.loads(i.flags), reason=i.reason, detail=i.detail, parent=i.parent,
             )
             for i in item_rows
         ],

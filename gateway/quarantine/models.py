@@ -25,6 +25,7 @@ class StoredItem:
     flags: list[str] = field(default_factory=list)
     reason: str = ""
     detail: str = ""
+    parent: int | None = None  # the item it was opened from (PPAP); None: removed by the sanitizer
 
 
 @dataclass(slots=True)

@@ -60,9 +60,13 @@ messages = Table(
     # before revision 0003
     Column("sanitized_sha256", String(64), ForeignKey("blobs.sha256"), nullable=True),
     Column("expires_at", Float, nullable=True),
+    # 1 when a removed part was password-protected (PPAP): the mails a later password notice
+    # from the same sender may open, found by one index seek (migration 0003)
+    Column("locked", Integer, nullable=False, server_default="0"),
     Index(None, "received_at"),
     Index(None, "state", "received_at"),
     Index(None, "expires_at"),
+    Index(None, "locked", "sender", "received_at"),
 )
 
 items = Table(
@@ -80,6 +84,9 @@ items = Table(
     Column("flags", Text, nullable=False),  # JSON list
     Column("reason", String(64), nullable=False),
     Column("detail", Text, nullable=False),
+    # the item this one was opened from (a file inside a password-protected ZIP); NULL for
+    # what the sanitizer removed (migration 0003)
+    Column("parent", Integer, nullable=True),
     Index(None, "sha256"),
     Index(None, "detected_type"),
     Index(None, "reason"),

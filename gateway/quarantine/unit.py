@@ -12,10 +12,16 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from gateway.quarantine import audit, audit_check, messages, releases, tokens
+from gateway.quarantine import audit, audit_check, messages, opened, releases, tokens
 from gateway.quarantine.audit import Verification
 from gateway.quarantine.audit_check import ChainState
-from gateway.quarantine.models import HoldState, Page, QuarantineFilter, QuarantineRecord
+from gateway.quarantine.models import (
+    HoldState,
+    Page,
+    QuarantineFilter,
+    QuarantineRecord,
+    StoredItem,
+)
 from gateway.quarantine.records import (
     AuditEntry,
     AuditFilter,
@@ -24,6 +30,7 @@ from gateway.quarantine.records import (
     ReleaseState,
     TokenRecord,
 )
+from gateway.types import RemovedPart
 
 
 class QuarantineRepo:
@@ -67,6 +74,14 @@ class QuarantineRepo:
 
     def count_by_verdict(self, since: float) -> dict[str, int]:
         return messages.count_by_verdict(self._conn, since)
+
+    def add_opened(self, quarantine_id: str, parent: int,
+                   parts: Sequence[tuple[RemovedPart, bytes]]) -> list[StoredItem]:  # fmt: skip
+        return opened.add_opened(self._conn, quarantine_id, parent, parts)
+
+    def locked_from(self, sender: str, *, since: float, until: float, limit: int = 20
+                    ) -> list[QuarantineRecord]:  # fmt: skip
+        return opened.locked_from(self._conn, sender, since=since, until=until, limit=limit)
 
 
 class ReleaseRepo:

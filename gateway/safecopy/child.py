@@ -19,7 +19,7 @@ from types import FrameType
 from typing import Any
 
 from gateway.config import SafeCopyLimitsSettings
-from gateway.safecopy.job import Job, Task, resolve
+from gateway.safecopy.job import Batch, Job, Task, resolve
 from gateway.safecopy.results import (
     NoSafeCopy,
     Reason,
@@ -83,9 +83,11 @@ def child_main(conn: Connection, tmpdir: str, limits: SafeCopyLimitsSettings) ->
     try:
         _confine(tmpdir, limits)
         task, job = conn.recv()
-        result = outcome(task, job, limits)
+        for one in job.jobs if isinstance(job, Batch) else (job,):
+            # each answer as soon as it is made: a later file that kills the process costs
+            # only its own answer and those after it
+            conn.send_bytes(dump_result(outcome(task, one, limits)))
         del job
-        conn.send_bytes(dump_result(result))
         conn.close()
     except BaseException:  # the parent reads a dead child as "crashed"; no traceback on stderr
         os._exit(70)

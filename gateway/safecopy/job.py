@@ -37,6 +37,13 @@ class Job:
             raise Refusal(Reason.TIMEOUT, f"conversion took longer than {seconds:g} s")
 
 
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """Several jobs for one converter process, answered one by one (SafeCopyRunner.run_many)."""
+
+    jobs: tuple[Job, ...]
+
+
 # A task is named "module:function"; the converter process imports it, the gateway need not.
 Task = str
 

@@ -11,28 +11,17 @@ LibreOffice copied from the original (links, attachments, form fields) crosses.
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
-from gateway.config import SafeCopySettings
 from gateway.safecopy.job import Job
 from gateway.safecopy.kinds import Kind, extension, renamed
 from gateway.safecopy.pdf import open_pdf, rebuild
+from gateway.safecopy.programs import find_soffice
 from gateway.safecopy.results import Reason, Refusal, SafeCopy
 
 _EXTENSIONS = {Kind.LEGACY_WORD: "doc", Kind.LEGACY_EXCEL: "xls", Kind.LEGACY_POWERPOINT: "ppt"}
 _ODF = {"odt", "ods", "odp", "odg", "ott", "ots", "otp"}
-
-
-def find_soffice(settings: SafeCopySettings) -> str | None:
-    """The LibreOffice program to use, or None: configured path, "off", or soffice on PATH."""
-    configured = settings.libreoffice.strip()
-    if configured.lower() == "off":
-        return None
-    if configured:
-        return configured if Path(configured).is_file() else None
-    return shutil.which("soffice") or shutil.which("libreoffice")
 
 
 def _input_name(job: Job) -> str:

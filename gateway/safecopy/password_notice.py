@@ -51,9 +51,16 @@ def _plausible(value: str) -> bool:
         return False
     if value.lower() in _ENGLISH_WORDS or value.startswith(_NOT_PASSWORDS):
         return False
-    if _HIRAGANA.match(value) or "://" in value or _LINE.match(value):
+    if _HIRAGANA.match(value) or "://" in value or _is_label(value):
         return False
     return any(c.isalnum() for c in value)
+
+
+def _is_label(value: str) -> bool:
+    """「PW:」, 「パスワード」 alone, 「pass=x」: a label, not a value; but "Pass1234" and
+    "pw2024!" are passwords that begin like one."""
+    match = _LINE.match(value)
+    return match is not None and (not match.group("rest") or match.group("sep") is not None)
 
 
 def _value(rest: str) -> tuple[str, bool]:
@@ -100,7 +107,11 @@ def password_candidates(text: str, limit: int = 10) -> list[str]:
         value, quoted = _value(match.group("rest"))
         strong = match.group("sep") in (":", "：", "=", "＝", "→", "⇒", "->")
         if value and _plausible(_variants(value)[0]):
-            offer(value, (100 if strong else 90) + (5 if quoted else 0))
+            score = (100 if strong else 90) + (5 if quoted else 0)
+            offer(value, score)
+            whole = match.group("rest").split(maxsplit=1)[0]
+            if not quoted and whole != value and whole.isascii():  # "Abc123!" ends in "!"
+                offer(whole, score - 3)
             continue
         later = _LATER_SEPARATOR.search(match.group("rest"))  # "password for the file: Ab3x"
         if later is not None:

@@ -15,24 +15,21 @@ reason; the original is never handed back in its place.
 
 from __future__ import annotations
 
-import contextlib
 import multiprocessing
 import multiprocessing.forkserver
-import os
-import pickle
 import shutil
-import signal
 import tempfile
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from gateway.config import SafeCopySettings
-from gateway.safecopy.child import child_main, outcome
+from gateway.safecopy.child import outcome
 from gateway.safecopy.job import Job, Task
 from gateway.safecopy.kinds import LEGACY, OOXML, Kind, classify, policy_for
+from gateway.safecopy.process import ConverterProcesses
 from gateway.safecopy.results import (
     Excerpt,
     NoSafeCopy,
@@ -41,7 +38,6 @@ from gateway.safecopy.results import (
     Reason,
     SafeCopy,
     Unlocked,
-    load_result,
 )
 from gateway.safecopy.textfile import IN_PROCESS
 from gateway.types import Language
@@ -62,8 +58,6 @@ UNLOCK: Task = "gateway.safecopy.ppap:unlock"
 # Imported by the server once, so that every job's process starts with them loaded; the
 # gateway's own process never imports them.
 PRELOAD = tuple(dict.fromkeys(t.partition(":")[0] for t in [*CONVERTERS.values(), EXCERPT, UNLOCK]))
-ANSWER_OVERHEAD = 1024 * 1024  # names, notes and listing around the output bytes
-KILL_GRACE = 2.0  # seconds past max_seconds before the parent kills a converter
 _preload_lock = threading.Lock()
 
 
@@ -75,14 +69,6 @@ def _add_preload(ctx: Any) -> None:
         wanted = [m for m in PRELOAD if m not in current]
         if wanted:
             ctx.set_forkserver_preload([*current, *wanted])
-
-
-def _died(exitcode: int | None, limits_cpu: int) -> NoSafeCopy:
-    if exitcode is not None and exitcode in (-signal.SIGXCPU, -signal.SIGKILL):
-        return NoSafeCopy(Reason.TIMEOUT, f"killed at the CPU limit ({limits_cpu} s) or by the OS")
-    if exitcode is not None and exitcode < 0:
-        return NoSafeCopy(Reason.CRASHED, f"the converter died (signal {-exitcode})")
-    return NoSafeCopy(Reason.CRASHED, f"the converter ended without an answer (exit {exitcode})")
 
 
 class SafeCopyRunner:
@@ -101,6 +87,7 @@ class SafeCopyRunner:
         self._slots = threading.BoundedSemaphore(settings.max_concurrent)
         self._ctx = multiprocessing.get_context("forkserver")
         _add_preload(self._ctx)
+        self._processes = ConverterProcesses(self._ctx, settings.limits)
 
     def warm(self) -> None:
         """Start the fork server now rather than on the first job (~0.5 s)."""
@@ -143,12 +130,46 @@ class SafeCopyRunner:
             result = self.run(EXCERPT, job)
         return result if isinstance(result, Excerpt | NoSafeCopy) else self._odd(result)
 
+    def excerpts(
+        self,
+        files: Sequence[tuple[bytes, str, str]],
+        *,
+        deadline: float,
+        max_chars: int | None = None,
+        language: Language = Language.JA,
+    ) -> list[Excerpt | NoSafeCopy]:
+        """excerpt() of several files (data, filename, detected_type) by one deadline
+        (time.monotonic()): text files in this process, the others in one converter process."""
+        chars = self.settings.excerpt_chars if max_chars is None else max_chars
+        if chars <= 0:
+            return [NoSafeCopy(Reason.POLICY, "text excerpts are turned off")] * len(files)
+        results: list[Excerpt | NoSafeCopy | None] = [None] * len(files)
+        confined: list[tuple[int, Job]] = []
+        for n, (data, filename, detected_type) in enumerate(files):
+            kind = classify(detected_type, filename)
+            job = self._job(data, filename, detected_type, kind, deadline=deadline,
+                            max_chars=chars, language=language)  # fmt: skip
+            if kind in IN_PROCESS:
+                results[n] = self._answer(outcome(IN_PROCESS_EXCERPT, job, self.settings.limits))
+            else:
+                confined.append((n, job))
+        if confined:
+            answers = self.run_many(EXCERPT, [job for _, job in confined])
+            for (n, _), answer in zip(confined, answers, strict=True):
+                results[n] = self._answer(answer)
+        return [r if r is not None else self._odd(r) for r in results]
+
+    def _answer(self, result: object) -> Excerpt | NoSafeCopy:
+        return result if isinstance(result, Excerpt | NoSafeCopy) else self._odd(result)
+
     def unlock(
-        self, data: bytes, filename: str, detected_type: str, password: str, *, depth: int = 0
+        self, data: bytes, filename: str, detected_type: str, password: str, *, depth: int = 0,
+        deadline: float | None = None,
     ) -> Unlocked | NoSafeCopy:
         """Decrypt a password-protected ZIP, Office file or PDF and list what is inside."""
         kind = classify(detected_type, filename)
-        job = self._job(data, filename, detected_type, kind, password=password, depth=depth)
+        job = self._job(data, filename, detected_type, kind, password=password, depth=depth,
+                        deadline=deadline)  # fmt: skip
         result = self.run(UNLOCK, job)
         return result if isinstance(result, Unlocked | NoSafeCopy) else self._odd(result)
 
@@ -168,8 +189,10 @@ class SafeCopyRunner:
 
     # --- the process -----------------------------------------------------------------------
 
-    def _job(self, data: bytes, filename: str, detected_type: str, kind: Kind, **extra: Any) -> Job:
-        deadline = time.monotonic() + self.settings.limits.max_seconds
+    def _job(self, data: bytes, filename: str, detected_type: str, kind: Kind, *,
+             deadline: float | None = None, **extra: Any) -> Job:  # fmt: skip
+        latest = time.monotonic() + self.settings.limits.max_seconds
+        deadline = latest if deadline is None else min(deadline, latest)
         return Job(data, filename, detected_type, kind, self.settings, deadline, **extra)
 
     @staticmethod
@@ -178,48 +201,30 @@ class SafeCopyRunner:
 
     def run(self, task: Task, job: Job) -> Any:
         """Run one task on one job in a fresh confined process; its result or a NoSafeCopy."""
-        limits = self.settings.limits
-        if len(job.data) > limits.max_input_bytes:
-            return NoSafeCopy(Reason.TOO_LARGE, f"larger than {limits.max_input_bytes} bytes")
-        with self._slots:
-            tmpdir = tempfile.mkdtemp(prefix="mutaika-safecopy-", dir=self._temp_dir)
-            try:
-                return self._run_in(tmpdir, task, job)
-            finally:
-                shutil.rmtree(tmpdir, ignore_errors=True)
+        return self.run_many(task, [job])[0]
 
-    def _run_in(self, tmpdir: str, task: Task, job: Job) -> Any:
+    def run_many(self, task: Task, jobs: Sequence[Job]) -> list[Any]:
+        """One task on several jobs, one after the other in one confined process: one process
+        start instead of several, for the files of one mail (one sender: nothing one of them
+        leaves in a library's state can reach another sender's file). A result per job, in
+        order; what the process did not answer before it died or the first deadline passed is
+        a NoSafeCopy saying why."""
         limits = self.settings.limits
-        ours, theirs = self._ctx.Pipe()
-        process = self._ctx.Process(
-            target=child_main, args=(theirs, tmpdir, limits), name="mutaika-safecopy", daemon=True
-        )
-        process.start()
-        theirs.close()
-        raw: bytes | None = None
-        try:
-            ours.send((task, job))
-            wait = max(0.0, job.deadline - time.monotonic()) + KILL_GRACE
-            if not ours.poll(wait):
-                return NoSafeCopy(Reason.TIMEOUT, f"no answer within {limits.max_seconds:g} s")
-            most = max(limits.max_output_bytes, limits.max_zip_total_bytes) + ANSWER_OVERHEAD
-            raw = ours.recv_bytes(most)
-        except (EOFError, OSError):
-            pass  # a dead converter: its exit status says why
-        finally:
-            ours.close()
-            # The converter's whole process group (see child._confine), before the converter
-            # is reaped, so the group id cannot yet belong to anyone else. A converter that is
-            # already dead keeps the exit status it died with.
-            if process.pid:  # never 0: that would be our own group
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.killpg(process.pid, signal.SIGKILL)
-            process.join()
-            exitcode = process.exitcode
-            process.close()
-        if raw is None:
-            return _died(exitcode, limits.max_cpu_seconds)
-        try:
-            return load_result(raw)
-        except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError):
-            return NoSafeCopy(Reason.CRASHED, "the converter's answer could not be read")
+        results: list[Any] = [None] * len(jobs)
+        sent: list[int] = []
+        for n, job in enumerate(jobs):
+            if len(job.data) > limits.max_input_bytes:
+                results[n] = NoSafeCopy(Reason.TOO_LARGE,
+                                        f"larger than {limits.max_input_bytes} bytes")
+            else:
+                sent.append(n)
+        if sent:
+            with self._slots:
+                tmpdir = tempfile.mkdtemp(prefix="mutaika-safecopy-", dir=self._temp_dir)
+                try:
+                    answers = self._processes.exchange(tmpdir, task, [jobs[n] for n in sent])
+                finally:
+                    shutil.rmtree(tmpdir, ignore_errors=True)
+            for n, answer in zip(sent, answers, strict=True):
+                results[n] = answer
+        return results

@@ -10,14 +10,17 @@ from dataclasses import dataclass
 
 from gateway.config import Settings
 from gateway.quarantine import QuarantineStore
+from gateway.safecopy import SafeCopyRunner
 from gateway.services.audit import AuditService, Guard
 from gateway.services.quarantine import QuarantineService
 from gateway.services.queue import QueueService
 from gateway.services.release import ReleaseService
 from gateway.services.retention import RetentionService
+from gateway.services.safecopy import SafeCopyService
 from gateway.services.staff import StaffService
 from gateway.services.status import StatusService
 from gateway.services.tokens import TokenService
+from gateway.services.unlock import Unlocker
 from gateway.spool import Spool
 
 
@@ -48,16 +51,19 @@ class Services:
     queue: QueueService
     retention: RetentionService
     status: StatusService
+    safecopy: SafeCopyService
     staff: StaffService
 
     @classmethod
     def build(
         cls, settings: Settings, store: QuarantineStore, spool: Spool,
         ring: Callable[[], None] | None = None, started_at: float | None = None,
+        runner: SafeCopyRunner | None = None,
     ) -> Services:
         guard = Guard(store)
+        runner = runner or SafeCopyRunner(settings.safecopy)  # its processes start on first use
         releases = ReleaseService(settings, store, spool, guard, ring or delivery_ringer(settings),
-                                  socket.gethostname())  # fmt: skip
+                                  socket.gethostname(), runner)  # fmt: skip
         return cls(
             settings, store, spool, guard,
             tokens=TokenService(store, guard),
@@ -67,5 +73,7 @@ class Services:
             queue=QueueService(store, spool, guard),
             retention=RetentionService(settings, store),
             status=StatusService(store, spool, guard, started_at or time.time()),
+            safecopy=SafeCopyService(settings, store, guard, releases,
+                                     Unlocker(settings, store, guard, runner)),
             staff=StaffService(settings, store, guard, releases),
         )

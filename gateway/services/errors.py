@@ -29,6 +29,14 @@ class Invalid(ServiceError):
     """The request itself is wrong, e.g. an address outside the local domains (API: 422)."""
 
 
+class TooManyAttempts(ServiceError):
+    """Too many failed attempts in a while, e.g. wrong passwords for one mail (API: 429)."""
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after  # seconds until an attempt may be made again
+
+
 class Unavailable(ServiceError):
     """The spool or the store cannot do it now; a fault of ours, try again (API: 503)."""
 

@@ -18,6 +18,7 @@ from gateway.types import PartFlag, Verdict
 LEVELS = ("self", "approval", "admin")  # weakest first
 ORIGINAL = "original"
 WHOLE = "quarantined-whole"
+SAFECOPY = "safecopy"  # a safe copy is not the part it was made from: its own level alone
 
 
 def item_keys(item: StoredItem) -> set[str]:
@@ -36,6 +37,8 @@ def mail_keys(record: QuarantineRecord) -> set[str]:
 def release_keys(record: QuarantineRecord, what: str, items: Sequence[int]) -> set[str]:
     if what == ORIGINAL:
         return mail_keys(record) | {ORIGINAL}
+    if what == SAFECOPY:
+        return {SAFECOPY}
     keys: set[str] = set()
     for item in record.items:
         if item.index in items:

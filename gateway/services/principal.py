@@ -39,12 +39,15 @@ class Action(enum.StrEnum):
     QUEUE_DELETE = "queue.delete"
     AUDIT_READ = "audit.read"
     TOKEN_MANAGE = "token.manage"
+    SAFECOPY_REQUEST = "safecopy.request"  # ask for the safe copy of an item (a release)
+    SAFECOPY_UNLOCK = "safecopy.unlock"  # open a password-protected item with its password
 
 
 _VIEW = {Action.STATUS, Action.QUARANTINE_LIST, Action.QUARANTINE_SHOW, Action.RELEASE_LIST,
          Action.QUEUE_LIST}  # fmt: skip
 _OPERATE = _VIEW | {Action.QUARANTINE_DOWNLOAD, Action.RELEASE_CREATE, Action.RELEASE_CANCEL,
-                    Action.RELEASE_RETRY, Action.QUEUE_RETRY}  # fmt: skip
+                    Action.RELEASE_RETRY, Action.QUEUE_RETRY, Action.SAFECOPY_REQUEST,
+                    Action.SAFECOPY_UNLOCK}  # fmt: skip
 _APPROVE = _OPERATE | {Action.RELEASE_APPROVE, Action.RELEASE_REJECT, Action.AUDIT_READ}
 
 # Each role's actions. Deleting mail (one or in bulk, from the quarantine or the queue) and
@@ -74,3 +77,5 @@ class Principal:
 
 SYSTEM_DELIVERY = Principal("system:delivery", Role.ADMIN)
 SYSTEM_HOUSEKEEPING = Principal("system:housekeeping", Role.ADMIN)
+# Safe copies sent by policy "attach", and password notices tried on earlier mails (issue 11)
+SYSTEM_SAFECOPY = Principal("system:safecopy", Role.ADMIN)

@@ -58,18 +58,20 @@ def sanitized_text(
     original: bytes, record: QuarantineRecord, settings: Settings, sanitized: bytes | None
 ) -> str:
     """The text staff were given: the sanitized mail as it left (kept since revision 0003), else
-    made again from the original with today's policy. Each recipient's request link is their
-    own credential: it is shown as where it leads, not whole."""
+    made again from the original with today's policy and the excerpts its report kept. Each
+    recipient's request link is their own credential: it is shown as where it leads, not whole."""
     from gateway.pipeline.links import REQUEST_LINK_MARK
 
     public_url = settings.console.public_url
     if sanitized is None:
         from gateway.pipeline import sanitize
+        from gateway.pipeline.excerpts import stored_excerpter
 
         envelope = Envelope(record.sender, record.recipients, received_at=record.received_at)
+        excerpter = stored_excerpter(record.report, settings.safecopy.excerpt_chars)
         sanitized = sanitize(
             original, settings.sanitize, envelope=envelope, quarantine_id=record.id,
-            request_link=bool(public_url),
+            request_link=bool(public_url), excerpter=excerpter,
         ).message
     message = email.message_from_bytes(sanitized, policy=email.policy.default)
     try:

@@ -16,8 +16,6 @@ mail never lacks its release row, and "queued" is never written for a mail not i
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -25,52 +23,40 @@ from collections.abc import Callable, Sequence
 from gateway import metrics
 from gateway.config import Settings
 from gateway.quarantine import (
-    QuarantineRecord,
     QuarantineStore,
     ReleaseFilter,
     ReleaseRecord,
     ReleaseState,
     Tx,
 )
+from gateway.safecopy import SafeCopyRunner
 from gateway.services import policy
 from gateway.services.audit import Guard, record, store_errors
 from gateway.services.errors import Conflict, Invalid, NotFound, bad_cursor
 from gateway.services.notify import Notifier
 from gateway.services.principal import Action, Principal, Role
+from gateway.services.release_request import dedupe_key, validate
 from gateway.services.release_send import ReleaseSender
 from gateway.services.staff import staff_refusal
-from gateway.smtp.policy import recipient_is_local
 from gateway.spool import Spool
 from gateway.spool.ids import new_queue_id
 
 LOG = logging.getLogger(__name__)
 S = ReleaseState
-WHAT = ("original", "items")
 MAX_COMMENT = 2000
 MAX_KEY = 200
 RETRIABLE = {S.FAILED, S.PARTIALLY_DELIVERED, S.APPROVED}
 
 
-def _address_ok(address: str) -> bool:
-    local, at, domain = address.rpartition("@")
-    return bool(at and local and domain) and len(address) <= 254 and address.isprintable() \
-        and not any(c in address for c in " <>\r\n,;\"")
-
-
-def dedupe_key(quarantine_id: str, what: str, items: Sequence[int], to: Sequence[str]) -> str:
-    key = [quarantine_id, what, sorted(items), sorted(a.lower() for a in to)]
-    return hashlib.sha256(json.dumps(key).encode()).hexdigest()
-
-
 class ReleaseService:
     def __init__(
         self, settings: Settings, store: QuarantineStore, spool: Spool, guard: Guard,
-        ring: Callable[[], None], node: str,
+        ring: Callable[[], None], node: str, runner: SafeCopyRunner | None = None,
     ) -> None:
         self._settings = settings
         self._store = store
         self._guard = guard
-        self._sender = ReleaseSender(settings, store, spool, ring)
+        self._sender = ReleaseSender(settings, store, spool, ring, runner)
         self._notify = Notifier(settings, spool, ring)
         self.node = node
 
@@ -93,41 +79,19 @@ class ReleaseService:
 
     # -- requesting ------------------------------------------------------------------------
 
-    def _validate(
-        self, mail: QuarantineRecord, what: str, items: Sequence[int], to: Sequence[str]
-    ) -> tuple[list[int], list[str]]:
-        if what not in WHAT:
-            raise Invalid(f"what must be one of {', '.join(WHAT)}")
-        chosen = sorted(set(items))
-        known = {item.index for item in mail.items}
-        if what == "items":
-            if not chosen:
-                raise Invalid("name the removed parts to release (items)")
-            if unknown := [i for i in chosen if i not in known]:
-                raise Invalid(f"{mail.id} has no removed part {unknown[0]}")
-        elif chosen:
-            raise Invalid("items are named only when what is 'items'")
-        recipients: list[str] = []
-        for address in to or mail.recipients:
-            if not _address_ok(address):
-                raise Invalid(f"{address!r} is not a mail address")
-            if not recipient_is_local(address, self._settings.smtp.local_domains):
-                raise Invalid(f"{address} is not in smtp.local_domains: a release stays inside")
-            if address.lower() not in {r.lower() for r in recipients}:
-                recipients.append(address)
-        if not recipients or len(recipients) > self._settings.smtp.max_recipients:
-            raise Invalid(f"a release goes to 1 to {self._settings.smtp.max_recipients} "
-                          "recipients")  # fmt: skip
-        return chosen, recipients
-
     def create(
         self, principal: Principal, *, quarantine_id: str, what: str = "original",
         items: Sequence[int] = (), to: Sequence[str] = (), comment: str = "",
-        idempotency_key: str = "",
+        idempotency_key: str = "", preapproved: str = "", queue: bool = True,
     ) -> tuple[ReleaseRecord, bool]:
         """(the release, True when it is new). The same request again, while the first is
-        not rejected, expired or cancelled, returns the first: it is delivered once."""
-        self._guard.check(principal, Action.RELEASE_CREATE, quarantine_id)
+        not rejected, expired or cancelled, returns the first: it is delivered once.
+
+        For the gateway's own releases only (policy "attach"): `preapproved` approves it at
+        once whatever the level, naming why; queue=False leaves it approved for the
+        housekeeping process to queue (queue_approved_by)."""
+        action = Action.SAFECOPY_REQUEST if what == "safecopy" else Action.RELEASE_CREATE
+        self._guard.check(principal, action, quarantine_id)
         if len(idempotency_key) > MAX_KEY or not idempotency_key.isprintable():
             raise Invalid(f"an Idempotency-Key is printable and at most {MAX_KEY} characters")
         comment = comment.strip()[:MAX_COMMENT]
@@ -135,7 +99,7 @@ class ReleaseService:
             mail = tx.quarantine.get(quarantine_id)
         if mail is None:
             raise NotFound(f"no quarantined mail {quarantine_id!r}")
-        chosen, recipients = self._validate(mail, what, items, to)
+        chosen, recipients = validate(self._settings, mail, what, items, to)
         if principal.role == Role.STAFF and (why := staff_refusal(principal, mail, recipients)):
             self._guard.denied(principal, "release.create", quarantine_id, why)
         level = policy.level(self._settings.release.policy,
@@ -143,7 +107,8 @@ class ReleaseService:
         if level == "admin" and principal.role != Role.ADMIN:
             self._guard.denied(principal, "release.create", quarantine_id,
                                "the release policy leaves this to admins")  # fmt: skip
-        at_once = level == "self" or (level == "admin" and principal.role == Role.ADMIN)
+        at_once = bool(preapproved) or level == "self" or (
+            level == "admin" and principal.role == Role.ADMIN)
         dedupe = dedupe_key(quarantine_id, what, chosen, recipients)
         now = time.time()
         row = ReleaseRecord(
@@ -169,11 +134,11 @@ class ReleaseService:
                    quarantine_id=quarantine_id, what=what, items=chosen, to=recipients,
                    policy=level)  # fmt: skip
             if at_once:
-                self._approve(tx, row, principal, f"policy {level}", now)
-        if at_once:
+                self._approve(tx, row, principal, preapproved or f"policy {level}", now)
+        if not at_once:
+            self._notify.requested(row)  # approvers get a mail inside LGWAN
+        elif queue:
             self._sender.queue(row.id, principal)
-        else:
-            self._notify.requested(row)
         return self._get(row.id), True
 
     def _existing(self, tx: Tx, key: str, dedupe: str) -> ReleaseRecord | None:
@@ -302,6 +267,16 @@ class ReleaseService:
         with store_errors(), self._store.snapshot() as tx:
             due = tx.releases.ids_in_state(S.REQUESTED, expires_before=now)
         return self.expire(due, now)
+
+    def queue_approved_by(self, principal: Principal) -> int:
+        """Queue this node's approved releases that `principal` filed with queue=False."""
+        with store_errors(), self._store.snapshot() as tx:
+            approved = [tx.releases.get(i, events=False)
+                        for i in tx.releases.ids_in_state(S.APPROVED, node=self.node)]
+        mine = [r.id for r in approved if r is not None and r.requested_by == principal.name]
+        for release_id in mine:
+            self._sender.queue(release_id, principal)
+        return len(mine)
 
     def reconcile(self, updated_before: float) -> int:
         """Queue what this node approved but did not record as queued (see the module doc)."""

@@ -13,11 +13,14 @@ from collections.abc import Callable, Sequence
 from gateway.config import Settings
 from gateway.errors import SpoolError
 from gateway.log import log_event
+from gateway.pipeline.excerpts import stored_excerpter
 from gateway.quarantine import QuarantineStore, ReleaseRecord, ReleaseState
+from gateway.safecopy import SafeCopyRunner
 from gateway.services.audit import record, store_errors
 from gateway.services.errors import Conflict, NotFound, Unavailable
 from gateway.services.principal import SYSTEM_HOUSEKEEPING, Principal
 from gateway.services.release_mail import items_release, original_release
+from gateway.services.safecopy_mail import safecopy_release
 from gateway.spool import Queue, Spool
 from gateway.types import Envelope
 
@@ -29,12 +32,14 @@ _SEARCHED = (Queue.OUTGOING, Queue.SENDING, Queue.DEFERRED, Queue.FAILED, Queue.
 
 class ReleaseSender:
     def __init__(
-        self, settings: Settings, store: QuarantineStore, spool: Spool, ring: Callable[[], None]
+        self, settings: Settings, store: QuarantineStore, spool: Spool, ring: Callable[[], None],
+        runner: SafeCopyRunner | None = None,
     ) -> None:
         self._settings = settings
         self._store = store
         self._spool = spool
         self._ring = ring
+        self._runner = runner or SafeCopyRunner(settings.safecopy)
 
     def _message(self, release: ReleaseRecord) -> bytes:
         with store_errors(), self._store.snapshot() as tx:
@@ -48,9 +53,14 @@ class ReleaseSender:
             raise NotFound(f"the payloads of {release.quarantine_id} are gone")
         if release.what == "original":
             return original_release(original, release.id)
+        found = [(item, payload or b"") for item, payload in chosen]
+        if release.what == "safecopy":
+            return safecopy_release(original, mail, release.id, self._settings, self._runner,
+                                    found)  # fmt: skip
         envelope = Envelope(mail.sender, mail.recipients, received_at=mail.received_at)
+        excerpter = stored_excerpter(mail.report, self._settings.safecopy.excerpt_chars)
         return items_release(original, envelope, mail.id, release.id, self._settings.sanitize,
-                             [(item, payload or b"") for item, payload in chosen])  # fmt: skip
+                             found, excerpter)  # fmt: skip
 
     def _enqueue(self, release: ReleaseRecord, recipients: Sequence[str]) -> str:
         """The durable step. The null sender: a release that fails is reported on the release,

@@ -67,3 +67,10 @@ def spawn_and_hang(job: Job) -> SafeCopy:
     Path(job.filename).write_text(str(helper.pid))
     time.sleep(3600)
     raise AssertionError("unreachable")
+
+
+def crash_on_marker(job: Job) -> SafeCopy:
+    """Answers with the data, except for a file that says "crash": it kills the process."""
+    if job.data == b"crash":
+        os.kill(os.getpid(), signal.SIGSEGV)
+    return SafeCopy(job.data + b" " + str(os.getpid()).encode(), "x", "text/plain")

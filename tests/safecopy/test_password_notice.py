@@ -57,3 +57,21 @@ def test_bounded_in_count_and_input() -> None:
 def test_several_files_keep_their_order() -> None:
     text = "A.zip のパスワード：Aa111111\nB.zip のパスワード：Bb222222\n"
     assert password_candidates(text) == ["Aa111111", "Bb222222"]
+
+
+@pytest.mark.parametrize(
+    ("text", "wanted"),
+    [
+        ("パスワード: Pass1234", "Pass1234"),  # begins like the label "pass"
+        ("【パスワード】Pw-7731-xQ", "Pw-7731-xQ"),  # … like "pw"
+        ("パスワード：pw2024!", "pw2024!"),  # the "!" may be part of it: offered too
+        ("パスワードは Ab3x9. です", "Ab3x9."),
+    ],
+)  # fmt: skip
+def test_passwords_that_look_like_labels_or_end_in_punctuation(text: str, wanted: str) -> None:
+    assert wanted in password_candidates(text)
+
+
+def test_a_label_alone_is_no_password() -> None:
+    assert password_candidates("パスワード: password") == []
+    assert password_candidates("パスワード：PW: abc123") == ["abc123"]

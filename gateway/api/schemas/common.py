@@ -49,4 +49,8 @@ NOT_FOUND: Responses = {404: _error("No such mail, release, queue entry or token
 CONFLICT: Responses = {409: _error("Not allowed in the current state")}
 INVALID: Responses = {422: _error("Invalid input; `detail` names the fields")}
 UNAVAILABLE: Responses = {503: _error("The store or the spool cannot do it now; try again")}
+TOO_MANY: Responses = {429: {**_error("Too many failed attempts; try again after Retry-After "
+                                      "seconds (audited)"),
+                             "headers": {"Retry-After": {"schema": {"type": "integer"},
+                                                         "description": "seconds to wait"}}}}
 AUTHED: Responses = {**BAD_REQUEST, **UNAUTHORIZED, **FORBIDDEN, **INVALID, **UNAVAILABLE}

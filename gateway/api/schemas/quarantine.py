@@ -24,12 +24,16 @@ class Item(BaseModel):
     flags: list[str]
     reason: str
     detail: str
+    parent: int | None = Field(default=None, description=(
+        "the password-protected item this one was opened from (PPAP); null for what the "
+        "sanitizer removed"))
 
     @classmethod
     def of(cls, item: StoredItem) -> Item:
         return cls(index=item.index, filename=item.filename, declared_type=item.declared_type,
                    detected_type=item.detected_type, size=item.size, sha256=item.sha256,
-                   flags=list(item.flags), reason=item.reason, detail=item.detail)
+                   flags=list(item.flags), reason=item.reason, detail=item.detail,
+                   parent=item.parent)
 
 
 class QuarantineSummary(BaseModel):

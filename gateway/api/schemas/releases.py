@@ -30,7 +30,7 @@ class ReleaseEventOut(BaseModel):
 class Release(BaseModel):
     id: str
     quarantine_id: str
-    what: Literal["original", "items"]
+    what: Literal["original", "items", "safecopy"]
     items: list[int]
     recipients: list[str]
     state: ReleaseStateName
@@ -84,10 +84,12 @@ class ReleasePage(BaseModel):
 
 class ReleaseCreate(BaseModel):
     quarantine_id: str = Field(min_length=1, max_length=64)
-    what: Literal["original", "items"] = Field(
-        default="original", description="the original mail, or chosen removed parts attached "
-        "to the sanitized text")
-    items: list[int] = Field(default=[], max_length=500, description="indexes, for what=items")
+    what: Literal["original", "items", "safecopy"] = Field(
+        default="original", description="the original mail, chosen removed parts attached to "
+        "the sanitized text, or safe copies of chosen parts (release.policy.safecopy) attached "
+        "to it")
+    items: list[int] = Field(default=[], max_length=500, description=(
+        "indexes, for what=items and what=safecopy"))
     to: list[str] = Field(default=[], max_length=100, description=(
         "recipients inside smtp.local_domains; empty: the original recipients"))
     comment: str = Field(default="", max_length=2000, description="why (kept with the request)")
