@@ -37,6 +37,19 @@ def plain(token: str, sender: str = "alice@example.org",
     return msg.as_bytes(policy=SMTP)
 
 
+def with_files(token: str, body: str, *files: tuple[str, bytes, str], sender: str, rcpt: str,
+               subject: str = "資料送付") -> bytes:  # fmt: skip
+    """A text mail with attachments (name, bytes, MIME type); the token in its subject."""
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = sender, rcpt, f"{token} {subject}"
+    msg["Message-ID"] = f"<{token}@example.co.jp>"
+    msg.set_content(body)
+    for name, data, mime in files:
+        maintype, subtype = mime.split("/")
+        msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
+    return msg.as_bytes(policy=SMTP)
+
+
 # -- realistic Japanese mail for the console's browser test and the README screenshots --------
 
 def invoice_pdf() -> bytes:

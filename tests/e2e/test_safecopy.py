@@ -10,7 +10,6 @@ import email
 import email.policy
 import io
 from email.message import EmailMessage
-from email.policy import SMTP
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ import pytest
 from pypdf import PdfReader
 
 from tests.e2e.harness import Gateway, wait_until
+from tests.e2e.mails import with_files
 from tests.e2e.test_release import Console
 from tests.fakes.lgwan_mta import FakeMta
 from tests.plane import LOCAL
@@ -33,14 +33,7 @@ PASSWORD = "Pw-7731-xQ"
 
 def _mail(token: str, body: str, *attachments: tuple[str, bytes, str],
           sender: str = SENDER) -> bytes:  # fmt: skip
-    msg = EmailMessage()
-    msg["From"], msg["To"], msg["Subject"] = sender, STAFF, f"{token} ご連絡"
-    msg["Message-ID"] = f"<{token}@example.co.jp>"
-    msg.set_content(body)
-    for name, data, mime in attachments:
-        maintype, subtype = mime.split("/")
-        msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
-    return msg.as_bytes(policy=SMTP)
+    return with_files(token, body, *attachments, sender=sender, rcpt=STAFF, subject="ご連絡")
 
 
 def _arrived(mta: FakeMta, token: str) -> list[EmailMessage]:

@@ -10,7 +10,6 @@ import multiprocessing
 import time
 from collections.abc import Iterator
 from email.message import EmailMessage
-from email.policy import SMTP
 from typing import Any
 
 import pytest
@@ -28,6 +27,7 @@ from gateway.services.principal import SYSTEM_SAFECOPY
 from gateway.spool import Queue, Spool
 from gateway.types import Envelope
 from gateway.worker import JobSlot, Worker
+from tests.e2e.mails import with_files
 from tests.fakes.lgwan_mta import FakeMta
 from tests.safecopy import samples
 
@@ -38,14 +38,7 @@ PASSWORD = "Ab3x-9QzT"
 
 
 def _mail(token: str, body: str, *attachments: tuple[str, bytes, str]) -> bytes:
-    msg = EmailMessage()
-    msg["From"], msg["To"], msg["Subject"] = SENDER, STAFF, f"{token} 資料送付"
-    msg["Message-ID"] = f"<{token}@example.co.jp>"
-    msg.set_content(body)
-    for name, data, mime in attachments:
-        maintype, subtype = mime.split("/")
-        msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
-    return msg.as_bytes(policy=SMTP)
+    return with_files(token, body, *attachments, sender=SENDER, rcpt=STAFF, subject="資料送付")
 
 
 class Rig:
