@@ -15,7 +15,7 @@ from gateway.config import SafeCopySettings, SanitizeSettings, Settings
 from gateway.types import SanitizeResult
 
 if TYPE_CHECKING:
-    from gateway.pipeline.excerpts import Excerpter
+    from gateway.pipeline.excerpter import Excerpter
 
 _EXCERPTERS: dict[SafeCopySettings, Excerpter] = {}  # one runner per process
 

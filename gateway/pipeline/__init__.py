@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from gateway.config import SanitizeSettings
 from gateway.pipeline.base import run_pipeline
 from gateway.pipeline.context import Context
-from gateway.pipeline.excerpts import Excerpter
+from gateway.pipeline.excerpter import Excerpter
 from gateway.pipeline.stages import STAGES, WHOLE_STAGES
 from gateway.types import Envelope, SanitizeReport, SanitizeResult
 

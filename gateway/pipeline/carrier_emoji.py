@@ -17,6 +17,7 @@ import functools
 import re
 
 from gateway.pipeline import carrier_emoji_data as data
+from gateway.pipeline.jispair import jis_char
 
 GETA = "〓"
 DOCOMO, AU, SOFTBANK = "docomo", "au", "softbank"
@@ -105,8 +106,6 @@ def _char_class(table: dict[str, str]) -> re.Pattern[str]:
 def _au_jis_kanji() -> tuple[re.Pattern[str], dict[str, str]]:
     """au mail from a known au address: its emoji in JIS rows 0x79-0x7B, which CP50221 reads
     as NEC-selected IBM kanji (the rows without kanji are read as emoji by jiscodec)."""
-    from gateway.pipeline.jiscodec import jis_char  # jiscodec imports this module
-
     table = {}
     for code, emoji in au_mail_jis().items():
         char = jis_char(code >> 8, code & 0xFF)

@@ -15,7 +15,7 @@ from gateway.pipeline.parts import describe_removed
 from gateway.types import Envelope, RemovedPart, SanitizeReport
 
 if TYPE_CHECKING:
-    from gateway.pipeline.excerpts import Excerpter
+    from gateway.pipeline.excerpter import Excerpter
 
 
 class PieceKind(enum.Enum):

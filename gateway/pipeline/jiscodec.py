@@ -26,6 +26,7 @@ from itertools import accumulate, compress
 from typing import TYPE_CHECKING
 
 from gateway.pipeline.carrier_emoji import au_mail_jis
+from gateway.pipeline.jispair import jis_char, jis_to_sjis
 
 if TYPE_CHECKING:
     from typing_extensions import Buffer
@@ -38,20 +39,6 @@ GETA = "〓"  # what a JIS mail shows for a character JIS cannot carry
 # --- JIS tables: a JIS X 0208 pair, read as one native uint16, indexes its character ----------
 
 
-def _jis_to_sjis(j1: int, j2: int) -> bytes:
-    s1 = ((j1 + 1) >> 1) + (0x70 if j1 <= 0x5E else 0xB0)
-    s2 = (j2 + (0x1F if j2 <= 0x5F else 0x20)) if j1 & 1 else j2 + 0x7E
-    return bytes((s1, s2))
-
-
-def jis_char(j1: int, j2: int) -> str:
-    """What cp932 makes of a JIS X 0208 pair; U+FFFD where it has no character."""
-    try:
-        return _jis_to_sjis(j1, j2).decode("cp932")
-    except UnicodeDecodeError:
-        return "\ufffd"
-
-
 def _build_tables() -> tuple[list[str], list[bytes]]:
     decode = ["\ufffd"] * 0x10000
     encode = [b"\x22\x2e"] * 0x10000  # cp932 pair (native uint16) -> JIS pair; default 〓
@@ -62,7 +49,7 @@ def _build_tables() -> tuple[list[str], list[bytes]]:
             char = jis_char(j1, j2)
             if char != "\ufffd":
                 decode[key] = char
-                encode[int.from_bytes(_jis_to_sjis(j1, j2), sys.byteorder)] = bytes((j1, j2))
+                encode[int.from_bytes(jis_to_sjis(j1, j2), sys.byteorder)] = bytes((j1, j2))
             elif (j1 << 8 | j2) in emoji:
                 decode[key] = emoji[j1 << 8 | j2]
             elif j1 >= 0x75:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from gateway.config import SafeCopySettings
-from gateway.pipeline.excerpts import ExcerptAnswer, ExcerptBounds, ExcerptRequest
+from gateway.pipeline.excerpter import ExcerptAnswer, ExcerptBounds, ExcerptRequest
 from gateway.safecopy.kinds import LEGACY, OOXML, Kind, classify
 from gateway.safecopy.results import Excerpt, NoSafeCopy
 from gateway.safecopy.runner import SafeCopyRunner

@@ -13,7 +13,7 @@ import logging
 
 from gateway.config import Settings
 from gateway.doorbell import HOUSEKEEPING, Ringer
-from gateway.pipeline.excerpts import Excerpter
+from gateway.pipeline.excerpter import Excerpter
 from gateway.quarantine import QuarantineStore
 from gateway.safecopy import SafeCopyRunner
 from gateway.safecopy.excerpter import RunnerExcerpter

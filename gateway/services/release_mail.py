@@ -15,7 +15,7 @@ from gateway.quarantine import StoredItem
 from gateway.types import Envelope
 
 if TYPE_CHECKING:
-    from gateway.pipeline.excerpts import Excerpter
+    from gateway.pipeline.excerpter import Excerpter
 
 TRACE_HEADER = "X-Mutaika-Release"
 _TRACE_FIELD = re.compile(rb"x-mutaika-release[ \t]*:", re.IGNORECASE)

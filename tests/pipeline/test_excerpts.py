@@ -14,12 +14,8 @@ import pytest
 from gateway.config import SafeCopySettings, SanitizeSettings
 from gateway.pipeline import sanitize
 from gateway.pipeline.build import output_text
-from gateway.pipeline.excerpts import (
-    ExcerptAnswer,
-    ExcerptBounds,
-    ExcerptRequest,
-    stored_excerpter,
-)
+from gateway.pipeline.excerpter import ExcerptAnswer, ExcerptBounds, ExcerptRequest
+from gateway.pipeline.excerpts import stored_excerpter
 from gateway.pipeline.links import REQUEST_LINK_MARK
 from gateway.safecopy import SafeCopyRunner
 from gateway.safecopy.excerpter import RunnerExcerpter
