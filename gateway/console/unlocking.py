@@ -18,9 +18,10 @@ from starlette.datastructures import FormData
 
 from gateway.console.web import language
 from gateway.pipeline.labels import refusal_label
+from gateway.quarantine import QuarantineRecord
 from gateway.services.errors import TooManyAttempts
 from gateway.services.safecopy_offer import Offer
-from gateway.services.unlock import WRONG, UnlockOutcome
+from gateway.services.unlock import WRONG, UnlockOutcome, opened_from
 from gateway.types import Language
 
 MAX_PASSWORD = 256  # as the API's UnlockRequest
@@ -42,9 +43,13 @@ def item_of(form: FormData) -> int | None:
     return int(value) if value.isdigit() and len(value) <= MAX_INDEX else None
 
 
-def opened_item(value: str) -> int | None:
-    """The ?opened= of the page a successful attempt redirects to."""
-    return int(value) if value.isdigit() and len(value) <= MAX_INDEX else None
+def just_opened(mail: QuarantineRecord, value: str) -> dict[str, object]:
+    """For the page a successful attempt redirects to (?opened=<item>): the item opened and
+    what was inside, for the sentence that says so."""
+    index = int(value) if value.isdigit() and len(value) <= MAX_INDEX else None
+    inside = opened_from(mail, index) if index is not None else []
+    parent = next((i for i in mail.items if i.index == index), None) if inside else None
+    return {"opened": parent, "inside": inside}
 
 
 def attempt(

@@ -161,6 +161,15 @@ class LoginNeeded(Exception):
     """No console session: the page sends the browser to the log-in form."""
 
 
+class Refused(Exception):
+    """The page that answers instead of the handler, e.g. for a request link that does not
+    verify (its refusal written down already)."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(f"refused with {response.status_code}")
+        self.response = response
+
+
 def next_page(path: str, query: Mapping[str, str], **where: str) -> str:
     """The address of the next page with the same filters; "" when the cursor in `where` is
     empty: this is the last page."""
@@ -185,6 +194,8 @@ class ConsoleRoute(APIRoute):
         async def route(request: Request) -> Response:
             try:
                 return await handler(request)
+            except Refused as refused:
+                return refused.response
             except LoginNeeded:
                 target = safe_next(request.url.path if request.method == "GET" else "/console/")
                 return RedirectResponse(f"/console/login?next={quote(target)}", status_code=303)

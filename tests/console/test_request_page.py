@@ -259,6 +259,9 @@ def test_offers_are_shown_and_a_safe_copy_is_filed_in_the_staff_members_name(sit
     assert release.requested_by == f"staff:{STAFF}" and release.state == "requested"
     mine = lxml.html.fromstring(done.text).xpath("string(//tr[@class='highlight'])")
     assert release.id in mine and "安全なコピー (1)" in mine and "承認待ち" in mine
+    english = browser.get("/console/lang", params={"to": "en", "next": path}).text
+    assert "a PDF rebuilt from page images" in english and "Get the safe copy" in english
+    assert "No safe copy can be made of this type of file." in english
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from gateway.api.deps import ServicesDep
 from gateway.api.download import attachment
-from gateway.console.unlocking import Problem, opened_item, with_retry_after
+from gateway.console.unlocking import Problem, just_opened, with_retry_after
 from gateway.console.views.auth import CheckedForm, ConsolePrincipal
 from gateway.console.web import ConsoleRoute, next_page, parse_jst, render
 from gateway.quarantine import HoldState, QuarantineFilter
@@ -49,16 +49,12 @@ def search(request: Request, services: ServicesDep, principal: ConsolePrincipal,
 
 
 def detail_page(request: Request, services: Services, principal: Principal, quarantine_id: str,
-                *, problem: Problem | None = None, opened: int | None = None
-                ) -> HTMLResponse:  # fmt: skip
+                *, problem: Problem | None = None, opened: str = "") -> HTMLResponse:  # fmt: skip
     found = services.quarantine.detail(principal, quarantine_id)
     offers = {o.item.index: o for o in services.safecopy.offers(principal, quarantine_id)}
-    parent = next((i for i in found.record.items if opened is not None and i.index == opened),
-                  None)  # fmt: skip
-    inside = [i for i in found.record.items if parent is not None and i.parent == parent.index]
     return with_retry_after(render(request, "quarantine_detail.html", {
         "d": found, "mail": found.record, "offers": offers, "problem": problem,
-        "opened": parent if inside else None, "inside": inside,
+        **just_opened(found.record, opened),
         "warnings": [str(w) for w in found.record.report.get("warnings", [])],
         "can_download": principal.may(Action.QUARANTINE_DOWNLOAD),
         "can_request": principal.may(Action.RELEASE_CREATE),
@@ -70,7 +66,7 @@ def detail_page(request: Request, services: Services, principal: Principal, quar
 @router.get("/console/quarantine/{quarantine_id}")
 def detail(request: Request, services: ServicesDep, principal: ConsolePrincipal,
            quarantine_id: QuarantineId, opened: str = "") -> HTMLResponse:  # fmt: skip
-    return detail_page(request, services, principal, quarantine_id, opened=opened_item(opened))
+    return detail_page(request, services, principal, quarantine_id, opened=opened[:20])
 
 
 def _item(value: str) -> int | None:

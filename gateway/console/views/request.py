@@ -19,9 +19,9 @@ from gateway.api.deps import ServicesDep
 from gateway.config import Settings
 from gateway.console.links import ExpiredLink, InvalidLink, RequestLinks
 from gateway.console.security import CSRF_FIELD, csrf_nonce
-from gateway.console.unlocking import Problem, attempt, item_of, opened_item, with_retry_after
+from gateway.console.unlocking import Problem, attempt, item_of, just_opened, with_retry_after
 from gateway.console.views.auth import RawForm
-from gateway.console.web import ConsoleRoute, keys, render
+from gateway.console.web import ConsoleRoute, Refused, keys, render
 from gateway.services.container import Services
 from gateway.services.principal import Principal
 from gateway.services.staff import StaffView, staff_principal
@@ -36,45 +36,43 @@ def _client(request: Request) -> str:
 
 
 def _refuse(request: Request, services: Services, token: str, why: str, status: int,
-            message: str) -> HTMLResponse:  # fmt: skip
+            message: str) -> Refused:  # fmt: skip
     """Audited as a failed authorization; the token itself is not written down whole."""
     services.guard.unauthenticated("request.open", f"r/{token[:16]}…", why, _client(request))
-    return render(request, "request/refused.html", {"status": status, "message": message},
-                  status=status)
+    return Refused(render(request, "request/refused.html", {"status": status,
+                                                            "message": message}, status=status))
 
 
-def _open(request: Request, services: Services, token: str) -> tuple[Principal, str] | Response:
+def _open(request: Request, services: Services, token: str) -> tuple[Principal, str]:
+    """The staff member and the mail a link names; a refusal page when it does not verify."""
     links: RequestLinks | None = request.app.state.request_links
     if links is None:
-        return _refuse(request, services, token, "request links are off (no console.public_url)",
+        raise _refuse(request, services, token, "request links are off (no console.public_url)",
                        404, "refused.off")
     try:
         quarantine_id, recipient = links.verify(token)
     except ExpiredLink as error:
-        return _refuse(request, services, token, str(error), 410, "refused.expired")
+        raise _refuse(request, services, token, str(error), 410, "refused.expired") from None
     except InvalidLink as error:
-        return _refuse(request, services, token, str(error), 403, "refused.invalid")
+        raise _refuse(request, services, token, str(error), 403, "refused.invalid") from None
     return staff_principal(recipient), quarantine_id
 
 
 def _posted(request: Request, services: Services, token: str, form: FormData
-            ) -> tuple[Principal, str] | Response:  # fmt: skip
+            ) -> tuple[Principal, str]:  # fmt: skip
     """A POST's link, once its form carries this link's CSRF value."""
     if not keys(request).csrf_ok(csrf_nonce(request), f"r:{token}", str(form.get(CSRF_FIELD, ""))):
-        return _refuse(request, services, token, "CSRF token missing or wrong", 403,
+        raise _refuse(request, services, token, "CSRF token missing or wrong", 403,
                        "refused.csrf")
     return _open(request, services, token)
 
 
 def _page(request: Request, view: StaffView, token: str, *, filed: str = "",
-          problem: Problem | None = None, opened: int | None = None) -> HTMLResponse:  # fmt: skip
+          problem: Problem | None = None, opened: str = "") -> HTMLResponse:  # fmt: skip
     settings: Settings = request.app.state.settings
-    parent = next((i for i in view.mail.items if opened is not None and i.index == opened), None)
-    inside = [i for i in view.mail.items if parent is not None and i.parent == parent.index]
     return with_retry_after(render(request, "request/page.html", {
         "v": view, "mail": view.mail, "token": token, "filed": filed, "problem": problem,
-        "contact": settings.sanitize.release_contact, "inside": inside,
-        "opened": parent if inside else None,
+        "contact": settings.sanitize.release_contact, **just_opened(view.mail, opened),
         "link_days": f"{settings.console.link_ttl_days:g}",
     }, status=problem.status if problem else 200, scope=f"r:{token}"), problem)  # fmt: skip
 
@@ -86,23 +84,17 @@ def _reason(form: FormData) -> str:
 @router.get("/r/{token}")
 def show(request: Request, services: ServicesDep, token: LinkToken, filed: str = "",
          opened: str = "") -> Response:  # fmt: skip
-    found = _open(request, services, token)
-    if isinstance(found, Response):
-        return found
-    principal, quarantine_id = found
+    principal, quarantine_id = _open(request, services, token)
     view = services.staff.view(principal, quarantine_id)
     mine = {r.id for r in view.requests}
     return _page(request, view, token, filed=filed if filed in mine else "",
-                 opened=opened_item(opened))  # fmt: skip
+                 opened=opened)
 
 
 @router.post("/r/{token}")
 def file_request(request: Request, services: ServicesDep, token: LinkToken, form: RawForm
                  ) -> Response:  # fmt: skip
-    found = _posted(request, services, token, form)
-    if isinstance(found, Response):
-        return found
-    principal, quarantine_id = found
+    principal, quarantine_id = _posted(request, services, token, form)
     what = "items" if form.get("what") == "items" else "original"
     chosen = [str(v) for v in form.getlist("items")]
     items = [int(v) for v in chosen if v.isdigit() and len(v) <= 6]
@@ -121,10 +113,7 @@ def file_request(request: Request, services: ServicesDep, token: LinkToken, form
 def request_safecopy(request: Request, services: ServicesDep, token: LinkToken, form: RawForm
                      ) -> Response:  # fmt: skip
     """One file's safe copy (the button in its row), to the staff member."""
-    found = _posted(request, services, token, form)
-    if isinstance(found, Response):
-        return found
-    principal, quarantine_id = found
+    principal, quarantine_id = _posted(request, services, token, form)
     index, reason = item_of(form), _reason(form)
     view = services.staff.view(principal, quarantine_id)
     offer = view.offers.get(index) if index is not None else None
@@ -141,10 +130,7 @@ def request_safecopy(request: Request, services: ServicesDep, token: LinkToken, 
 def unlock(request: Request, services: ServicesDep, token: LinkToken, form: RawForm
            ) -> Response:  # fmt: skip
     """Open a password-protected file; on success the page lists what is inside."""
-    found = _posted(request, services, token, form)
-    if isinstance(found, Response):
-        return found
-    principal, quarantine_id = found
+    principal, quarantine_id = _posted(request, services, token, form)
     view = services.staff.view(principal, quarantine_id)
     result = attempt(request, view.offers, form,
                      lambda index, password: services.staff.unlock(principal, quarantine_id,
