@@ -76,7 +76,8 @@ def make(workdir: Path, out: Path, browser: Browser) -> list[Path]:
                                           timezone_id="Asia/Tokyo")  # fmt: skip
             page = context.new_page()
             # the accounting clerk asks for the invoice through the link in the notice
-            page.goto(request_link(mta, f"kaikei@{LOCAL}", public, "請求書送付"))
+            opened = page.goto(request_link(mta, f"kaikei@{LOCAL}", public, "請求書送付"))
+            assert opened is not None and opened.ok, page.inner_text("body")[:500]
             page.check("input[name=items]")
             page.fill("#reason", "11月分の委託料の支払処理に請求書の原本が必要です。")
             with page.expect_navigation():
