@@ -9,11 +9,20 @@ from fastapi.staticfiles import StaticFiles
 from gateway.config import Settings
 from gateway.console.links import request_links, secret_key
 from gateway.console.security import Keys, security_middleware
-from gateway.console.views import audit, auth, dashboard, quarantine, queue, releases, request
+from gateway.console.views import (
+    audit,
+    auth,
+    dashboard,
+    quarantine,
+    queue,
+    releases,
+    request,
+    safecopy,
+)
 from gateway.console.views import tokens as token_views
 from gateway.console.web import HERE
 
-PAGES = (auth, dashboard, quarantine, releases, queue, audit, token_views, request)
+PAGES = (auth, dashboard, quarantine, safecopy, releases, queue, audit, token_views, request)
 
 
 def install(app: FastAPI, settings: Settings) -> None:

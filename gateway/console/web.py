@@ -7,7 +7,7 @@ import datetime
 import functools
 import logging
 import tomllib
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -25,7 +25,7 @@ from gateway.console.security import CSRF_FIELD, LANG_COOKIE, Keys, csrf_nonce
 from gateway.errors import SpoolError
 from gateway.pipeline.labels import flag_label, reason_label
 from gateway.pipeline.notice import human_size
-from gateway.quarantine import StoreUnavailable
+from gateway.quarantine import StoredItem, StoreUnavailable
 from gateway.services.errors import ServiceError
 from gateway.services.notify import JST, shown_name
 from gateway.types import Language
@@ -94,12 +94,28 @@ def age(seconds: float, lang: str) -> str:
     return translate(lang, "unit.days", n=minutes // 1440)
 
 
+def nested(items: Sequence[StoredItem]) -> list[tuple[StoredItem, int]]:
+    """The removed items, each followed by what was opened from it (PPAP), with the depth to
+    indent it by; an item whose parent is not there is shown at the top level."""
+    known = {item.index for item in items}
+    children: dict[int | None, list[StoredItem]] = {}
+    for item in items:
+        children.setdefault(item.parent if item.parent in known else None, []).append(item)
+    out: list[tuple[StoredItem, int]] = []
+    stack = [(item, 0) for item in reversed(children.get(None, []))]
+    while stack:
+        item, depth = stack.pop()
+        out.append((item, depth))
+        stack += [(child, depth + 1) for child in reversed(children.get(item.index, []))]
+    return out
+
+
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(HERE / "templates")),
         autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
     )  # fmt: skip
-    env.filters.update(jst=jst, size=human_size, who=shown_name)
+    env.filters.update(jst=jst, size=human_size, who=shown_name, nested=nested)
     return env
 
 
@@ -145,6 +161,15 @@ class LoginNeeded(Exception):
     """No console session: the page sends the browser to the log-in form."""
 
 
+class Refused(Exception):
+    """The page that answers instead of the handler, e.g. for a request link that does not
+    verify (its refusal written down already)."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(f"refused with {response.status_code}")
+        self.response = response
+
+
 def next_page(path: str, query: Mapping[str, str], **where: str) -> str:
     """The address of the next page with the same filters; "" when the cursor in `where` is
     empty: this is the last page."""
@@ -169,6 +194,8 @@ class ConsoleRoute(APIRoute):
         async def route(request: Request) -> Response:
             try:
                 return await handler(request)
+            except Refused as refused:
+                return refused.response
             except LoginNeeded:
                 target = safe_next(request.url.path if request.method == "GET" else "/console/")
                 return RedirectResponse(f"/console/login?next={quote(target)}", status_code=303)

@@ -64,6 +64,8 @@ class Services:
         runner = runner or SafeCopyRunner(settings.safecopy)  # its processes start on first use
         releases = ReleaseService(settings, store, spool, guard, ring or delivery_ringer(settings),
                                   socket.gethostname(), runner)  # fmt: skip
+        safecopy = SafeCopyService(settings, store, guard, releases,
+                                   Unlocker(settings, store, guard, runner))  # fmt: skip
         return cls(
             settings, store, spool, guard,
             tokens=TokenService(store, guard),
@@ -73,7 +75,6 @@ class Services:
             queue=QueueService(store, spool, guard),
             retention=RetentionService(settings, store),
             status=StatusService(store, spool, guard, started_at or time.time()),
-            safecopy=SafeCopyService(settings, store, guard, releases,
-                                     Unlocker(settings, store, guard, runner)),
-            staff=StaffService(settings, store, guard, releases),
+            safecopy=safecopy,
+            staff=StaffService(settings, store, guard, releases, safecopy),
         )

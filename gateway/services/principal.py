@@ -57,8 +57,10 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
     Role.OPERATOR: frozenset(_OPERATE),
     Role.APPROVER: frozenset(_APPROVE),
     Role.ADMIN: frozenset(Action),
-    # Only its own request; gateway.services.staff narrows it to the staff member's own mail.
-    Role.STAFF: frozenset({Action.RELEASE_CREATE}),
+    # Only its own mail, to itself: gateway.services.staff narrows each of these to the mail
+    # addressed to the staff member (and the release service and the unlocker ask again).
+    Role.STAFF: frozenset({Action.RELEASE_CREATE, Action.SAFECOPY_REQUEST,
+                           Action.SAFECOPY_UNLOCK}),
 }
 
 

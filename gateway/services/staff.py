@@ -1,10 +1,11 @@
 """Staff: the person a quarantined mail was addressed to, acting through the signed request link
 in its notice (gateway.console.links), with no account and no password.
 
-A staff principal ("staff:<address>", role staff) may see the mails addressed to that address
-and ask for their release to that address only, and sees its own requests; it never approves
-(the role table gives it nothing else). The release service asks staff_refusal() too, so no
-face can widen what a staff principal may do.
+A staff principal ("staff:<address>", role staff) may see the mails addressed to that address,
+ask for their release or their safe copies to that address only, open their password-protected
+files (PPAP), and sees its own requests; it never approves (the role table gives it nothing
+else). The release service asks staff_refusal() and the unlocker not_theirs() too, so no face
+can widen what a staff principal may do.
 """
 
 from __future__ import annotations
@@ -19,9 +20,12 @@ from gateway.services.audit import Guard, store_errors
 from gateway.services.errors import NotFound
 from gateway.services.principal import Action, Principal, Role
 from gateway.services.quarantine import headers_of
+from gateway.services.safecopy_offer import Offer, offer_for
 
 if TYPE_CHECKING:
     from gateway.services.release import ReleaseService
+    from gateway.services.safecopy import SafeCopyService
+    from gateway.services.unlock import UnlockOutcome
 
 PREFIX = "staff:"
 
@@ -44,12 +48,19 @@ def _addressed_to(mail: QuarantineRecord, address: str) -> bool:
     return address.lower() in {r.lower() for r in mail.recipients}
 
 
-def staff_refusal(principal: Principal, mail: QuarantineRecord, to: list[str]) -> str:
-    """Why a staff principal may not have `mail` released to `to`; "" when it may."""
+def not_theirs(principal: Principal, mail: QuarantineRecord) -> str:
+    """Why `mail` is not a staff principal's to act on; "" when it was addressed to them."""
     address = staff_address(principal)
     if not address or not _addressed_to(mail, address):
         return "this mail was not addressed to the staff member who asks"
-    if [a.lower() for a in to] != [address.lower()]:
+    return ""
+
+
+def staff_refusal(principal: Principal, mail: QuarantineRecord, to: list[str]) -> str:
+    """Why a staff principal may not have `mail` released to `to`; "" when it may."""
+    if why := not_theirs(principal, mail):
+        return why
+    if [a.lower() for a in to] != [staff_address(principal).lower()]:
         return "staff may have a mail released only to themselves"
     return ""
 
@@ -63,26 +74,27 @@ class StaffView:
     original_level: str  # self | approval | admin for the whole original
     item_levels: dict[int, str] = field(default_factory=dict)
     requests: list[ReleaseRecord] = field(default_factory=list)
+    offers: dict[int, Offer] = field(default_factory=dict)  # per item: its safe copy, or why not
 
 
 class StaffService:
     def __init__(
-        self, settings: Settings, store: QuarantineStore, guard: Guard, releases: ReleaseService
+        self, settings: Settings, store: QuarantineStore, guard: Guard, releases: ReleaseService,
+        safecopy: SafeCopyService,
     ) -> None:
         self._settings = settings
         self._store = store
         self._guard = guard
         self._releases = releases
+        self._safecopy = safecopy
 
     def _mail(self, principal: Principal, quarantine_id: str, action: str) -> QuarantineRecord:
         with store_errors(), self._store.snapshot() as tx:
             mail = tx.quarantine.get(quarantine_id)
         if mail is None:
             raise NotFound(f"no quarantined mail {quarantine_id!r} (it may have been deleted)")
-        address = staff_address(principal)
-        if not address or not _addressed_to(mail, address):
-            self._guard.denied(principal, action, quarantine_id,
-                               "this mail was not addressed to the staff member who asks")
+        if why := not_theirs(principal, mail):
+            self._guard.denied(principal, action, quarantine_id, why)
         return mail
 
     def view(self, principal: Principal, quarantine_id: str) -> StaffView:
@@ -98,7 +110,17 @@ class StaffService:
             policy.level(rules, policy.release_keys(mail, "original", [])),
             {i.index: policy.level(rules, policy.item_keys(i)) for i in mail.items},
             sorted(mine, key=lambda r: r.requested_at, reverse=True),
+            self._offers(mail),
         )
+
+    def _offers(self, mail: QuarantineRecord) -> dict[int, Offer]:
+        # The one rule the API's offers follow (SafeCopyService.offers asks for a role that may
+        # see every mail; a staff member sees only their own, checked by _mail first).
+        return {item.index: offer_for(self._settings, item, mail.items) for item in mail.items}
+
+    def offers(self, principal: Principal, quarantine_id: str) -> list[Offer]:
+        """Per removed item of the staff member's own mail: its safe copy, or why not."""
+        return list(self._offers(self._mail(principal, quarantine_id, "quarantine.show")).values())
 
     def request(
         self, principal: Principal, quarantine_id: str, *, what: str, items: list[int],
@@ -111,3 +133,21 @@ class StaffService:
         return self._releases.create(principal, quarantine_id=quarantine_id, what=what,
                                      items=items, to=[staff_address(principal)],
                                      comment=comment)  # fmt: skip
+
+    def request_safecopy(
+        self, principal: Principal, quarantine_id: str, items: list[int], *, comment: str
+    ) -> tuple[ReleaseRecord, bool]:
+        """The safe copies of the staff member's own files, to themselves: approval as
+        release.policy.safecopy says."""
+        self._guard.check(principal, Action.SAFECOPY_REQUEST, quarantine_id)
+        self._mail(principal, quarantine_id, str(Action.SAFECOPY_REQUEST))
+        return self._safecopy.request(principal, quarantine_id, items,
+                                      [staff_address(principal)], comment=comment)  # fmt: skip
+
+    def unlock(self, principal: Principal, quarantine_id: str, item: int, password: str
+               ) -> UnlockOutcome:  # fmt: skip
+        """Open a password-protected file of the staff member's own mail; the attempt is
+        audited and counted against the limits per mail and per staff member."""
+        self._guard.check(principal, Action.SAFECOPY_UNLOCK, quarantine_id)
+        self._mail(principal, quarantine_id, str(Action.SAFECOPY_UNLOCK))
+        return self._safecopy.unlock(principal, quarantine_id, item, password)

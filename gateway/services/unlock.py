@@ -14,12 +14,19 @@ from dataclasses import dataclass, field
 
 from gateway import metrics
 from gateway.config import Settings
-from gateway.quarantine import AuditFilter, QuarantineRecord, QuarantineStore, StoredItem
+from gateway.quarantine import (
+    AuditEntry,
+    AuditFilter,
+    QuarantineRecord,
+    QuarantineStore,
+    StoredItem,
+)
 from gateway.safecopy import NoSafeCopy, Reason, SafeCopyRunner, Unlocked
 from gateway.services.audit import Guard, record, store_errors
 from gateway.services.errors import Invalid, NotFound, TooManyAttempts
-from gateway.services.principal import Action, Principal
+from gateway.services.principal import Action, Principal, Role
 from gateway.services.safecopy_offer import offer_for
+from gateway.services.staff import not_theirs
 
 ACTION = str(Action.SAFECOPY_UNLOCK)
 WRONG = "wrong-password"
@@ -34,6 +41,7 @@ class UnlockOutcome:
     detail: str = ""
     notes: list[str] = field(default_factory=list)  # e.g. an archive nested too deep to open
     already: bool = False  # opened before: no password was tried
+    remaining: int | None = None  # after a wrong password: how many more may be tried now
 
 
 def opened_from(mail: QuarantineRecord, index: int) -> list[StoredItem]:
@@ -64,6 +72,8 @@ class Unlocker:
         """A person's attempt: role, rate limits, the audit entry."""
         self._guard.check(principal, Action.SAFECOPY_UNLOCK, quarantine_id)
         mail, item, data = self.load(quarantine_id, index)
+        if principal.role == Role.STAFF and (why := not_theirs(principal, mail)):
+            self._guard.denied(principal, ACTION, quarantine_id, why)
         if not offer_for(self._settings, item, mail.items).unlockable:
             raise Invalid(f"item {index} of {quarantine_id} is not a password-protected file")
         if inside := opened_from(mail, index):
@@ -75,6 +85,8 @@ class Unlocker:
             with store_errors(), self._store.transaction() as tx:
                 record(tx, principal, ACTION, quarantine_id, result=_word(result), item=index,
                        why=outcome.reason)  # fmt: skip
+            if outcome.reason == Reason.WRONG_PASSWORD:
+                outcome.remaining = self.remaining(principal, quarantine_id)
         return outcome
 
     def try_password(self, principal: Principal, mail: QuarantineRecord, item: StoredItem,
@@ -105,9 +117,11 @@ class Unlocker:
                    source=source)  # fmt: skip
         return UnlockOutcome(True, stored, notes=list(result.notes))
 
-    def _check_rate(self, principal: Principal, quarantine_id: str) -> None:
+    def _failures(self, principal: Principal, quarantine_id: str, now: float
+                  ) -> list[tuple[list[AuditEntry], int, str]]:  # fmt: skip
+        """The wrong passwords within the window that count against each limit, with the
+        limit and whose it is: this mail's, this person's."""
         limits = self._settings.safecopy
-        now = time.time()
         since = now - limits.unlock_window_seconds
         with store_errors(), self._store.snapshot() as tx:
             per_mail = tx.audit.page(AuditFilter(since=since, action=ACTION, target=quarantine_id,
@@ -116,10 +130,19 @@ class Unlocker:
             per_person = tx.audit.page(AuditFilter(since=since, actor=principal.name,
                                                    action=ACTION, result=WRONG),
                                        limit=limits.unlock_failures_per_principal)  # fmt: skip
-        full = [(entries, what) for entries, limit, what in (
-            (per_mail, limits.unlock_failures_per_mail, "for this mail"),
-            (per_person, limits.unlock_failures_per_principal, "by you"),
-        ) if len(entries) >= limit]  # fmt: skip
+        return [(per_mail, limits.unlock_failures_per_mail, "for this mail"),
+                (per_person, limits.unlock_failures_per_principal, "by you")]  # fmt: skip
+
+    def remaining(self, principal: Principal, quarantine_id: str) -> int:
+        """How many wrong passwords `principal` may still try on this mail now."""
+        counted = self._failures(principal, quarantine_id, time.time())
+        return max(0, min(limit - len(entries) for entries, limit, _ in counted))
+
+    def _check_rate(self, principal: Principal, quarantine_id: str) -> None:
+        limits = self._settings.safecopy
+        now = time.time()
+        full = [(entries, what) for entries, limit, what in
+                self._failures(principal, quarantine_id, now) if len(entries) >= limit]
         if not full:
             return
         entries, what = full[0]

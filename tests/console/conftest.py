@@ -17,6 +17,7 @@ import uvicorn
 
 from gateway.api.main import create_app
 from gateway.console.links import RequestLinks
+from gateway.console.security import CSRF_COOKIE, Keys
 from gateway.serve.sockets import bind_listening
 from gateway.services.container import Services
 from gateway.services.principal import TOKEN_ROLES
@@ -58,6 +59,12 @@ class Site:
     tokens: dict[str, str]  # role → bearer token
     links: RequestLinks
     browsers: list[Browser]
+    keys: Keys
+
+    def csrf(self, browser: Browser, scope: str) -> str:
+        """The CSRF value a page of `scope` would give this browser (for a link whose page
+        is refused, so that the refusal of the POST itself is what a test sees)."""
+        return self.keys.csrf(browser.http.cookies[CSRF_COOKIE], scope)
 
     def browser(self) -> Browser:
         browser = Browser(self.url)
@@ -88,7 +95,7 @@ def serve_site(make_settings: Any, **sections: dict[str, Any]) -> Iterator[Site]
     server = uvicorn.Server(uvicorn.Config(app, log_config=None, lifespan="off"))
     thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])))
     thread.start()
-    site = Site(url, world, services, tokens, app.state.request_links, [])
+    site = Site(url, world, services, tokens, app.state.request_links, [], app.state.console_keys)
     try:
         for _ in range(500):
             if server.started:

@@ -5,14 +5,17 @@ approving their own request, a role that may not."""
 from __future__ import annotations
 
 import json
+import logging
 import re
 
 import lxml.html
+import pytest
 
 from gateway.quarantine import AuditFilter
 from gateway.services.principal import Principal, Role
 from tests.console.conftest import Browser, Site
 from tests.plane import ADMIN, APPROVER, LOCAL, STAFF, mail
+from tests.safecopy import samples
 
 OPERATOR_NAME = "operator-test"
 
@@ -237,3 +240,63 @@ def test_the_dashboard_counts(site: Site) -> None:
     doc = lxml.html.fromstring(page.text)
     row = doc.xpath("//table[contains(@class,'bars')]//tr[th='無害化']/td[@class='num']")
     assert row and row[0].text == "2"
+
+
+def test_the_detail_offers_safe_copies_and_opens_protected_files(
+    site: Site, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    password, other = "Mv-3318-qT", f"soumu@{LOCAL}"
+    archive = samples.zip_bytes({"見積書.pdf": samples.pdf([["見積書"]])},
+                                password=password.encode())  # fmt: skip
+    record = site.world.quarantine(mail("CCOPY", attachments=(
+        ("請求書.pdf", samples.pdf([["請求書"]]), "application/pdf"),
+        ("書類.zip", archive, "application/zip"))), rcpts=(STAFF, other))  # fmt: skip
+    detail = f"/console/quarantine/{record.id}"
+    zip_index = next(i.index for i in record.items if i.filename == "書類.zip")
+
+    viewer = site.login("viewer")
+    seen = viewer.get(detail).text
+    assert "ページを画像にしたPDF" in seen and "パスワードで保護されています" in seen
+    assert f"{detail}/safecopy" not in seen and f"{detail}/unlock" not in seen
+    value = re.search(r'name="csrf" value="([0-9a-f]+)"', seen)
+    assert value is not None  # its own session's value: the service refuses, not the CSRF check
+    assert viewer.http.post(f"{detail}/unlock", data={
+        "csrf": value[1], "item": str(zip_index), "password": password}).status_code == 403
+
+    operator = site.login("operator")
+    page = operator.get(detail)
+    doc = lxml.html.fromstring(page.text)
+    assert not doc.xpath("//script[not(@src)]|//style|//*[@style]|//*[@onclick]")
+    (field,) = doc.xpath("//form[@action=$a]//input[@name='password']", a=f"{detail}/unlock")
+    assert field.get("type") == "password" and field.get("autocomplete") == "off"
+    assert operator.http.post(f"{detail}/unlock", data={
+        "item": str(zip_index), "password": password}).status_code == 403  # no CSRF value
+    wrong = operator.submit(page, f"{detail}/unlock", item=str(zip_index), password="guess-9")
+    assert wrong.status_code == 422 and "パスワードが違います。あと 9 回試せます。" in wrong.text
+    right = operator.submit(page, f"{detail}/unlock", item=str(zip_index), password=password)
+    assert right.status_code == 200 and right.url.query == f"opened={zip_index}".encode()
+    assert "「書類.zip」を開きました。中のファイル 1 件" in right.text
+    inner = next(i for i in site.services.quarantine.detail(ADMIN, record.id).record.items
+                 if i.parent == zip_index)  # fmt: skip
+    assert inner.filename == "見積書.pdf" and inner.detected_type == "application/pdf"
+    assert f'name="items" value="{inner.index}"' in right.text  # its safe copy is offered
+
+    made = operator.submit(right, f"{detail}/safecopy", items=["0", str(inner.index)],
+                           comment="見積の確認")  # fmt: skip
+    assert made.status_code == 200 and made.url.path.startswith("/console/releases/R")
+    release = site.services.releases.get(ADMIN, made.url.path.rsplit("/", 1)[1])
+    assert (release.what, release.items, release.recipients) == (
+        "safecopy", [0, inner.index], [STAFF, other])  # the mail's recipients by default
+    assert release.requested_by.endswith(":operator-test") and release.state == "requested"
+    assert "安全なコピー" in made.text
+    refused = operator.submit(right, f"{detail}/safecopy", items=str(zip_index), comment="x")
+    assert refused.status_code == 422 and "password-protected" in refused.text
+
+    assert [r for _, _, r in _audit(site, action="safecopy.unlock")] == [
+        "denied", "wrong-password", "ok"]
+    csrf = {(a.split(":")[0], b, c) for a, b, c in _audit(site, action="console.csrf")}
+    assert ("token", "console.csrf", "denied") in csrf
+    everything = "".join(site.services.audit.export(ADMIN, AuditFilter()))
+    for text in (everything, caplog.text, wrong.text, right.text, str(right.history[0].headers)):
+        assert password not in text and "guess-9" not in text

@@ -117,6 +117,29 @@ def invoice_mail(rcpt: str) -> bytes:
     )
 
 
+PPAP_PASSWORD = "Ks8-2611-pQ"  # sent "in a separate mail", as PPAP senders do
+
+
+def ppap_mail(rcpt: str) -> bytes:
+    """The invoice as a password-protected (AES) ZIP, the password to follow by mail."""
+    import io
+
+    import pyzipper
+
+    out = io.BytesIO()
+    with pyzipper.AESZipFile(out, "w", compression=pyzipper.ZIP_DEFLATED,
+                             encryption=pyzipper.WZ_AES) as archive:  # fmt: skip
+        archive.setpassword(PPAP_PASSWORD.encode())
+        archive.writestr("請求書_202611.pdf", invoice_pdf())
+    return _japanese(
+        "令和8年11月分 ご請求書の件（パスワード付きZIP）",
+        "経理部 山本 <keiri@seisou-kanri.example.co.jp>", rcpt,
+        "会計課 御中\n\n請求書をパスワード付きZIPにてお送りいたします。\n"
+        "パスワードは別メールにてお知らせします。\n\n株式会社清掃管理サービス 経理部 山本\n",
+        files=(("請求書_202611.zip", out.getvalue(), "application/zip"),),
+    )
+
+
 def japanese_mails(local: str) -> list[tuple[str, bytes]]:
     """(recipient, mail) of a morning at a town hall: an invoice, a newsletter, a macro
     workbook, an executable, a plain notice."""

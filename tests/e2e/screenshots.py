@@ -21,7 +21,7 @@ import httpx
 from tests.e2e.browser import VIEWPORT, NoBrowser, chromium
 from tests.e2e.conftest import gateway_sections
 from tests.e2e.harness import REPO, Gateway, make_token, wait_until, write_config
-from tests.e2e.mails import japanese_mails
+from tests.e2e.mails import PPAP_PASSWORD, japanese_mails, ppap_mail
 from tests.fakes.lgwan_mta import FakeMta, free_port
 
 if TYPE_CHECKING:
@@ -53,7 +53,7 @@ def log_in(page: Page, public: str, token: str, where: str = "/console/") -> Non
 
 
 def make(workdir: Path, out: Path, browser: Browser) -> list[Path]:
-    """dashboard.png and quarantine-detail.png in `out`."""
+    """dashboard.png, quarantine-detail.png and request-ppap.png in `out`."""
     out.mkdir(parents=True, exist_ok=True)
     workdir.mkdir(parents=True, exist_ok=True)
     with FakeMta() as mta:
@@ -67,7 +67,8 @@ def make(workdir: Path, out: Path, browser: Browser) -> list[Path]:
         gateway = Gateway(workdir, write_config(workdir / "gateway.toml", sections), smtp_port)
         gateway.start()
         try:
-            mails = [*japanese_mails(LOCAL), (KIKAKU, japanese_mails(LOCAL)[1][1])]
+            mails = [*japanese_mails(LOCAL), (KIKAKU, japanese_mails(LOCAL)[1][1]),
+                     (f"kaikei@{LOCAL}", ppap_mail(f"kaikei@{LOCAL}"))]
             for rcpt, raw in mails:
                 gateway.send(raw, sender="sender@mail.example", rcpts=[rcpt])
             assert wait_until(lambda: len(mta.messages) >= len(mails) - 1, 30)
@@ -75,7 +76,8 @@ def make(workdir: Path, out: Path, browser: Browser) -> list[Path]:
                                           timezone_id="Asia/Tokyo")  # fmt: skip
             page = context.new_page()
             # the accounting clerk asks for the invoice through the link in the notice
-            page.goto(request_link(mta, f"kaikei@{LOCAL}", public, "請求書送付"))
+            opened = page.goto(request_link(mta, f"kaikei@{LOCAL}", public, "請求書送付"))
+            assert opened is not None and opened.ok, page.inner_text("body")[:500]
             page.check("input[name=items]")
             page.fill("#reason", "11月分の委託料の支払処理に請求書の原本が必要です。")
             with page.expect_navigation():
@@ -86,10 +88,18 @@ def make(workdir: Path, out: Path, browser: Browser) -> list[Path]:
             found = api.get("/api/v1/quarantine", params={"subject": "請求書送付"}).json()
             invoice = found["items"][0]["id"]
             page.goto(f"{public}/console/")
-            shots = [out / "dashboard.png", out / "quarantine-detail.png"]
+            shots = [out / "dashboard.png", out / "quarantine-detail.png",
+                     out / "request-ppap.png"]
             page.screenshot(path=str(shots[0]), full_page=True)
             page.goto(f"{public}/console/quarantine/{invoice}")
             page.screenshot(path=str(shots[1]), full_page=True)
+            # the clerk opens the password-protected ZIP on the request page: what is inside,
+            # with its safe copy on offer
+            page.goto(request_link(mta, f"kaikei@{LOCAL}", public, "パスワード付きZIP"))
+            page.fill("#unlock input[type=password]", PPAP_PASSWORD)
+            with page.expect_navigation():
+                page.click("#unlock button.unlock")
+            page.screenshot(path=str(shots[2]), full_page=True)
             context.close()
             return shots
         finally:

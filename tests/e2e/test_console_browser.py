@@ -6,6 +6,9 @@
    released mail arrives at the fake MTA once, and the staff member is told;
 4. the audit page shows the three steps.
 
+And PPAP: a password-protected ZIP arrives; on the request page the staff member types the
+password, sees the PDF inside with its type, and asks for its safe copy, which arrives.
+
 A screenshot of every page is kept in test-artifacts/console-e2e/ (git ignores it).
 """
 
@@ -24,7 +27,7 @@ import pytest
 from tests.e2e import screenshots
 from tests.e2e.browser import VIEWPORT, NoBrowser, chromium
 from tests.e2e.harness import REPO, Gateway, make_token, wait_until
-from tests.e2e.mails import invoice_mail
+from tests.e2e.mails import PPAP_PASSWORD, invoice_mail, ppap_mail
 from tests.fakes.lgwan_mta import FakeMta, free_port
 
 if TYPE_CHECKING:
@@ -174,8 +177,52 @@ def test_staff_request_approval_and_delivery_in_a_browser(
     assert gateway.stop() == 0
 
 
+def test_staff_open_a_protected_zip_and_get_its_safe_copy_in_a_browser(
+    start_gateway: Any, fake_mta: FakeMta, browser: Browser
+) -> None:
+    port = free_port()
+    public = f"http://127.0.0.1:{port}"
+    gateway: Gateway = start_gateway(
+        fake_mta.url, smtp={"local_domains": [LOCAL]}, api={"port": port},
+        console={"public_url": public}, **{"release.policy": {"safecopy": "self"}},
+    )  # fmt: skip
+    gateway.send(ppap_mail(STAFF), sender="keiri@seisou-kanri.example.co.jp", rcpts=[STAFF])
+    assert wait_until(lambda: _mails_to(fake_mta, STAFF), 20)
+    link = screenshots.request_link(fake_mta, STAFF, public, "パスワード付きZIP")
+    shots, problems = Shots(ARTIFACTS / "ppap"), []
+    context = browser.new_context(viewport=VIEWPORT, locale="ja-JP", timezone_id="Asia/Tokyo")
+    page = _watch(context.new_page(), problems)
+    page.goto(link)
+    assert "パスワードで保護されています" in page.inner_text("table.items")
+    field = page.locator("#unlock input[type=password]")
+    assert field.get_attribute("autocomplete") == "off"
+    field.fill(PPAP_PASSWORD)
+    shots(page, "staff-ppap-password")
+    with page.expect_navigation():
+        page.click("#unlock button.unlock")
+    assert "開きました" in page.inner_text("p.ok") and PPAP_PASSWORD not in page.content()
+    assert page.url.endswith("?opened=0") and not page.is_visible("#unlock")
+    row = page.locator("table.items tbody tr.inside")
+    assert "請求書_202611.pdf" in row.inner_text() and "application/pdf" in row.inner_text()
+    assert "ページを画像にしたPDF" in row.inner_text()
+    shots(page, "staff-ppap-opened")
+    with page.expect_navigation():
+        row.locator("button.copy").click()
+    assert "まもなくメールが届きます" in page.inner_text("p.ok")
+    assert "安全なコピー" in page.inner_text("tr.highlight")
+    shots(page, "staff-ppap-filed")
+    assert wait_until(lambda: [m for m in _mails_to(fake_mta, STAFF) if m["X-Mutaika-Release"]],
+                      30)  # fmt: skip
+    (copy_mail,) = [m for m in _mails_to(fake_mta, STAFF) if m["X-Mutaika-Release"]]
+    (copy,) = list(copy_mail.iter_attachments())
+    assert copy.get_filename() == "請求書_202611.pdf" and copy.get_content().startswith(b"%PDF")
+    assert not problems, problems
+    assert gateway.stop() == 0
+    assert PPAP_PASSWORD not in gateway.log.read_text()
+
+
 def test_the_readme_screenshots_can_be_made(tmp_path: Path, browser: Browser) -> None:
     """The script that made docs/screenshots/ still works (its pictures go to tmp_path)."""
     made = screenshots.make(tmp_path / "gw", tmp_path / "shots", browser)
-    assert [p.name for p in made] == ["dashboard.png", "quarantine-detail.png"]
+    assert [p.name for p in made] == ["dashboard.png", "quarantine-detail.png", "request-ppap.png"]
     assert all(p.read_bytes().startswith(b"\x89PNG") and p.stat().st_size > 30_000 for p in made)

@@ -1,5 +1,6 @@
-"""Quarantine: search with the API's filters, one mail in detail, the original (or a removed
-part) downloaded after a confirmation, and a release request from an operator."""
+"""Quarantine: search with the API's filters, one mail in detail (with each removed part's safe
+copy, or why there is none), the original (or a removed part) downloaded after a confirmation,
+and a release request from an operator. Safe-copy requests and PPAP: views/safecopy.py."""
 
 from __future__ import annotations
 
@@ -10,11 +11,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from gateway.api.deps import ServicesDep
 from gateway.api.download import attachment
+from gateway.console.unlocking import Problem, just_opened, with_retry_after
 from gateway.console.views.auth import CheckedForm, ConsolePrincipal
 from gateway.console.web import ConsoleRoute, next_page, parse_jst, render
 from gateway.quarantine import HoldState, QuarantineFilter
+from gateway.services.container import Services
 from gateway.services.errors import Invalid
-from gateway.services.principal import Action
+from gateway.services.principal import Action, Principal
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 QuarantineId = Annotated[str, Path(min_length=1, max_length=64)]
@@ -45,16 +48,25 @@ def search(request: Request, services: ServicesDep, principal: ConsolePrincipal,
     })  # fmt: skip
 
 
-@router.get("/console/quarantine/{quarantine_id}")
-def detail(request: Request, services: ServicesDep, principal: ConsolePrincipal,
-           quarantine_id: QuarantineId) -> HTMLResponse:  # fmt: skip
+def detail_page(request: Request, services: Services, principal: Principal, quarantine_id: str,
+                *, problem: Problem | None = None, opened: str = "") -> HTMLResponse:  # fmt: skip
     found = services.quarantine.detail(principal, quarantine_id)
-    return render(request, "quarantine_detail.html", {
-        "d": found, "mail": found.record,
+    offers = {o.item.index: o for o in services.safecopy.offers(principal, quarantine_id)}
+    return with_retry_after(render(request, "quarantine_detail.html", {
+        "d": found, "mail": found.record, "offers": offers, "problem": problem,
+        **just_opened(found.record, opened),
         "warnings": [str(w) for w in found.record.report.get("warnings", [])],
         "can_download": principal.may(Action.QUARANTINE_DOWNLOAD),
         "can_request": principal.may(Action.RELEASE_CREATE),
-    })  # fmt: skip
+        "can_safecopy": principal.may(Action.SAFECOPY_REQUEST),
+        "can_unlock": principal.may(Action.SAFECOPY_UNLOCK),
+    }, status=problem.status if problem else 200), problem)  # fmt: skip
+
+
+@router.get("/console/quarantine/{quarantine_id}")
+def detail(request: Request, services: ServicesDep, principal: ConsolePrincipal,
+           quarantine_id: QuarantineId, opened: str = "") -> HTMLResponse:  # fmt: skip
+    return detail_page(request, services, principal, quarantine_id, opened=opened[:20])
 
 
 def _item(value: str) -> int | None:
