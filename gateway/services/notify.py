@@ -27,7 +27,7 @@ from gateway.config import Settings
 from gateway.errors import SpoolError
 from gateway.log import log_event
 from gateway.quarantine import ReleaseRecord, ReleaseState
-from gateway.services.staff import staff_of
+from gateway.services.staff_rules import staff_of
 from gateway.spool import Route, Spool
 from gateway.types import Envelope
 

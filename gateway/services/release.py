@@ -37,7 +37,7 @@ from gateway.services.notify import Notifier
 from gateway.services.principal import Action, Principal, Role
 from gateway.services.release_request import dedupe_key, validate
 from gateway.services.release_send import ReleaseSender
-from gateway.services.staff import staff_refusal
+from gateway.services.staff_rules import staff_refusal
 from gateway.spool import Spool
 from gateway.spool.ids import new_queue_id
 

@@ -18,52 +18,15 @@ from gateway.quarantine import QuarantineRecord, QuarantineStore, ReleaseRecord
 from gateway.services import policy
 from gateway.services.audit import Guard, store_errors
 from gateway.services.errors import NotFound
-from gateway.services.principal import Action, Principal, Role
+from gateway.services.principal import Action, Principal
 from gateway.services.quarantine import headers_of
 from gateway.services.safecopy_offer import Offer, offer_for
+from gateway.services.staff_rules import not_theirs, staff_address
 
 if TYPE_CHECKING:
     from gateway.services.release import ReleaseService
     from gateway.services.safecopy import SafeCopyService
     from gateway.services.unlock import UnlockOutcome
-
-PREFIX = "staff:"
-
-
-def staff_principal(address: str) -> Principal:
-    return Principal(f"{PREFIX}{address}", Role.STAFF)
-
-
-def staff_of(actor: str) -> str:
-    """The address in a staff principal's name ("staff:<address>"); "" for anyone else."""
-    return actor.removeprefix(PREFIX) if actor.startswith(PREFIX) else ""
-
-
-def staff_address(principal: Principal) -> str:
-    """The address a staff principal acts for; "" for any other principal."""
-    return staff_of(principal.name) if principal.role == Role.STAFF else ""
-
-
-def _addressed_to(mail: QuarantineRecord, address: str) -> bool:
-    return address.lower() in {r.lower() for r in mail.recipients}
-
-
-def not_theirs(principal: Principal, mail: QuarantineRecord) -> str:
-    """Why `mail` is not a staff principal's to act on; "" when it was addressed to them."""
-    address = staff_address(principal)
-    if not address or not _addressed_to(mail, address):
-        return "this mail was not addressed to the staff member who asks"
-    return ""
-
-
-def staff_refusal(principal: Principal, mail: QuarantineRecord, to: list[str]) -> str:
-    """Why a staff principal may not have `mail` released to `to`; "" when it may."""
-    if why := not_theirs(principal, mail):
-        return why
-    if [a.lower() for a in to] != [staff_address(principal).lower()]:
-        return "staff may have a mail released only to themselves"
-    return ""
-
 
 @dataclass(slots=True)
 class StaffView:

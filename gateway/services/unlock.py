@@ -26,7 +26,7 @@ from gateway.services.audit import Guard, record, store_errors
 from gateway.services.errors import Invalid, NotFound, TooManyAttempts
 from gateway.services.principal import Action, Principal, Role
 from gateway.services.safecopy_offer import offer_for
-from gateway.services.staff import not_theirs
+from gateway.services.staff_rules import not_theirs
 
 ACTION = str(Action.SAFECOPY_UNLOCK)
 WRONG = "wrong-password"

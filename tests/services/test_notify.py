@@ -13,7 +13,7 @@ import pytest
 
 from gateway.errors import SpoolError
 from gateway.services.notify import NOTICE_HEADER, shown_name
-from gateway.services.staff import staff_principal
+from gateway.services.staff_rules import staff_principal
 from gateway.spool import Queue, Route
 from tests.plane import APPROVER, LOCAL, OPERATOR, STAFF, World, mail
 

@@ -10,7 +10,7 @@ import pytest
 from gateway.quarantine import AuditFilter, TokenRecord
 from gateway.services.errors import Forbidden, Invalid, TooManyAttempts
 from gateway.services.principal import TOKEN_ROLES, Action, Role
-from gateway.services.staff import staff_address, staff_principal
+from gateway.services.staff_rules import staff_address, staff_principal
 from gateway.services.tokens import token_id
 from tests.plane import ADMIN, APPROVER, LOCAL, OPERATOR, STAFF, World, mail
 from tests.safecopy import samples

@@ -24,7 +24,8 @@ from gateway.console.views.auth import RawForm
 from gateway.console.web import ConsoleRoute, Refused, keys, render
 from gateway.services.container import Services
 from gateway.services.principal import Principal
-from gateway.services.staff import StaffView, staff_principal
+from gateway.services.staff import StaffView
+from gateway.services.staff_rules import staff_principal
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 LinkToken = Annotated[str, Path(min_length=1, max_length=2000)]
