@@ -17,7 +17,6 @@ from typing import Any
 import pytest
 
 from gateway.config import Settings
-from gateway.console.links import request_links
 from gateway.delivery.runner import build_runner
 from gateway.delivery.settle import Settler
 from gateway.delivery.transport import make_transport
@@ -26,6 +25,7 @@ from gateway.pipeline.build import output_text
 from gateway.quarantine import QuarantineStore, StoreUnavailable
 from gateway.runtime import open_spool, open_store
 from gateway.serve.children import make_settler, per_recipient, settle_dead_job
+from gateway.services.links import request_links
 from gateway.spool import Queue, Spool, Stage
 from gateway.types import Envelope
 from gateway.worker import JobSlot, Worker, quarantine_stuck

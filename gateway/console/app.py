@@ -7,7 +7,6 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from gateway.config import Settings
-from gateway.console.links import request_links, secret_key
 from gateway.console.security import Keys, security_middleware
 from gateway.console.views import (
     audit,
@@ -21,6 +20,7 @@ from gateway.console.views import (
 )
 from gateway.console.views import tokens as token_views
 from gateway.console.web import HERE
+from gateway.services.links import request_links, secret_key
 
 PAGES = (auth, dashboard, quarantine, safecopy, releases, queue, audit, token_views, request)
 

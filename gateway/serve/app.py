@@ -33,7 +33,7 @@ _PRELOAD = [
     "gateway.worker",
     "gateway.delivery.runner",
     "gateway.smtp.server",
-    "gateway.api.main",
+    "gateway.serve.web",
     "gateway.serve.children",
 ]
 

@@ -8,7 +8,6 @@ import socket
 from typing import TYPE_CHECKING
 
 from gateway.config import Settings
-from gateway.console.links import LinkedNotices, request_links
 from gateway.delivery.runner import serve_delivery
 from gateway.delivery.settle import Settler
 from gateway.delivery.transport import make_transport
@@ -16,6 +15,7 @@ from gateway.doorbell import DELIVERY, HOUSEKEEPING, WORKERS, Doorbell, Ringer
 from gateway.log import configure_logging
 from gateway.quarantine import QuarantineStore
 from gateway.runtime import StopFlag, open_spool, open_store
+from gateway.services.links import LinkedNotices, request_links
 from gateway.spool import Queue, Spool
 from gateway.spool.ids import set_node
 from gateway.worker import JobSlot, Worker, quarantine_stuck
@@ -97,7 +97,7 @@ def delivery_process(settings: Settings) -> None:
 
 
 def api_process(settings: Settings, sock: socket.socket) -> None:
-    from gateway.api.main import run_api
+    from gateway.serve.web import run_api
 
     _start(settings)
     run_api(settings, sock)

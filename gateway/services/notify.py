@@ -97,7 +97,7 @@ class Notifier:
         address = staff_of(release.requested_by)
         request_url = ""
         if address and console.public_url:
-            from gateway.console.links import request_links  # the link signer, no web code
+            from gateway.services.links import request_links  # the link signer, no web code
 
             links = request_links(self._settings)
             request_url = links.url(release.quarantine_id, address) if links else ""

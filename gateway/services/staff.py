@@ -1,5 +1,5 @@
 """Staff: the person a quarantined mail was addressed to, acting through the signed request link
-in its notice (gateway.console.links), with no account and no password.
+in its notice (gateway.services.links), with no account and no password.
 
 A staff principal ("staff:<address>", role staff) may see the mails addressed to that address,
 ask for their release or their safe copies to that address only, open their password-protected

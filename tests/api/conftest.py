@@ -12,8 +12,8 @@ import httpx
 import pytest
 import uvicorn
 
-from gateway.api.main import create_app
 from gateway.serve.sockets import bind_listening
+from gateway.serve.web import create_app
 from gateway.services.container import Services
 from gateway.services.principal import TOKEN_ROLES
 from tests.plane import ADMIN, World, make_world, plane_sections

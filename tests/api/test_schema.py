@@ -23,9 +23,10 @@ from schemathesis.checks import (
 )
 from schemathesis.config import SchemathesisConfig
 
-from gateway.api.main import create_app, routes
+from gateway.api.main import routes
 from gateway.config import Settings
 from gateway.serve.sockets import bind_listening
+from gateway.serve.web import create_app
 from gateway.services.principal import TOKEN_ROLES
 from tests.plane import ADMIN, OPERATOR, make_world, plane_sections
 

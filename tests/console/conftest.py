@@ -15,11 +15,11 @@ import lxml.html
 import pytest
 import uvicorn
 
-from gateway.api.main import create_app
-from gateway.console.links import RequestLinks
 from gateway.console.security import CSRF_COOKIE, Keys
 from gateway.serve.sockets import bind_listening
+from gateway.serve.web import create_app
 from gateway.services.container import Services
+from gateway.services.links import RequestLinks
 from gateway.services.principal import TOKEN_ROLES
 from tests.plane import ADMIN, LOCAL, World, make_world, plane_sections
 

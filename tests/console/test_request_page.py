@@ -19,8 +19,8 @@ import itsdangerous.timed
 import lxml.html
 import pytest
 
-from gateway.console.links import RequestLinks
 from gateway.quarantine import AuditFilter, ReleaseFilter
+from gateway.services.links import RequestLinks
 from gateway.spool import Queue
 from tests.console.conftest import APPROVERS_BOX, Browser, Site, serve_site
 from tests.plane import ADMIN, EXE, LOCAL, PDF, STAFF, mail

@@ -17,12 +17,12 @@ from starlette.datastructures import FormData
 
 from gateway.api.deps import ServicesDep
 from gateway.config import Settings
-from gateway.console.links import ExpiredLink, InvalidLink, RequestLinks
 from gateway.console.security import CSRF_FIELD, csrf_nonce
 from gateway.console.unlocking import Problem, attempt, item_of, just_opened, with_retry_after
 from gateway.console.views.auth import RawForm
 from gateway.console.web import ConsoleRoute, Refused, keys, render
 from gateway.services.container import Services
+from gateway.services.links import ExpiredLink, InvalidLink, RequestLinks
 from gateway.services.principal import Principal
 from gateway.services.staff import StaffView
 from gateway.services.staff_rules import staff_principal

@@ -9,7 +9,7 @@ from typing import Any
 import itsdangerous.timed
 import pytest
 
-from gateway.console.links import KEY_FILE, InvalidLink, RequestLinks, request_links, secret_key
+from gateway.services.links import KEY_FILE, InvalidLink, RequestLinks, request_links, secret_key
 
 
 def _links(ttl: float = 3600) -> RequestLinks:

@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 import uvicorn
 
-from gateway.api.main import create_app
 from gateway.config import Settings
 from gateway.runtime import open_spool, open_store
 from gateway.serve.sockets import bind_listening
+from gateway.serve.web import create_app
 
 
 def _get(url: str) -> tuple[int, str]:
