@@ -16,6 +16,7 @@ from pathlib import Path
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from gateway.config import Settings
+from gateway.durable import fsync_dir, write_file_durably
 from gateway.pipeline.links import with_link
 from gateway.spool import Route, SpoolRecord
 
@@ -38,17 +39,28 @@ def secret_key(settings: Settings) -> str:
         return configured
     path = Path(settings.data_dir) / KEY_FILE
     try:
-        return path.read_text().strip()
+        if key := path.read_text().strip():
+            return key
     except FileNotFoundError:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        key = secrets.token_urlsafe(32)
+        pass
+    # The children of serve start together and each may get here first. The key is written
+    # whole under a name of its own and then linked into place: a reader never sees the file
+    # half-written, and the first link wins (the others read it): one key for every process.
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(32)
+    tmp = path.with_name(f".{KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}")
+    write_file_durably(tmp, f"{key}\n".encode(), mode=0o600)
+    try:
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another process made it first
-            return path.read_text().strip()
-        with os.fdopen(fd, "w") as f:
-            f.write(key + "\n")
+            os.link(tmp, path)
+        except FileExistsError:
+            if existing := path.read_text().strip():
+                return existing
+            os.replace(tmp, path)  # an empty file an older version left after a crash
+        fsync_dir(path.parent)
         return key
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 @dataclass(frozen=True)

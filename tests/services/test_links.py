@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import multiprocessing
 import os
 import time
 from pathlib import Path
@@ -49,3 +50,28 @@ def test_without_a_configured_key_one_is_kept_in_the_data_dir(make_settings: Any
     fixed = make_settings(console={"public_url": "https://gw.example.lg.jp",
                                    "secret_key": "configured"})  # fmt: skip
     assert secret_key(fixed) == "configured"
+
+
+def _key_of(data_dir: str, start: Any, out: Any) -> None:
+    from gateway.config import Settings
+
+    start.wait()
+    out.put(secret_key(Settings(data_dir=Path(data_dir))))
+
+
+def test_processes_starting_together_share_one_whole_key(tmp_path: Path) -> None:
+    """serve's children make the key file at the same moment on a first start: each must get
+    the one key, never a half-written (empty) file (request links then all failed as forged)."""
+    ctx = multiprocessing.get_context("fork")
+    for attempt in range(20):
+        data_dir = tmp_path / str(attempt)
+        start, out = ctx.Barrier(8), ctx.Queue()
+        racers = [ctx.Process(target=_key_of, args=(str(data_dir), start, out)) for _ in range(8)]
+        for racer in racers:
+            racer.start()
+        keys = {out.get(timeout=30) for _ in racers}
+        for racer in racers:
+            racer.join(10)
+        assert len(keys) == 1 and "" not in keys, keys
+        assert (data_dir / KEY_FILE).read_text().strip() in keys
+        assert [p.name for p in data_dir.iterdir()] == [KEY_FILE]  # no temporary file left
