@@ -137,16 +137,9 @@ class SafeCopyRunner:
         language: Language = Language.JA,
     ) -> Excerpt | NoSafeCopy:
         """The first characters of the file's text (settings.excerpt_chars by default)."""
-        chars = self.settings.excerpt_chars if max_chars is None else max_chars
-        if chars <= 0:
-            return NoSafeCopy(Reason.POLICY, "text excerpts are turned off")
-        kind = classify(detected_type, filename)
-        job = self._job(data, filename, detected_type, kind, max_chars=chars, language=language)
-        if kind in IN_PROCESS:  # text the sanitizer already decodes in its own process
-            result = outcome(IN_PROCESS_EXCERPT, job, self.settings.limits)
-        else:
-            result = self.run(EXCERPT, job)
-        return result if isinstance(result, Excerpt | NoSafeCopy) else self._odd(result)
+        deadline = time.monotonic() + self.settings.limits.max_seconds
+        return self.excerpts([(data, filename, detected_type)], deadline=deadline,
+                             max_chars=max_chars, language=language)[0]  # fmt: skip
 
     def excerpts(
         self,
